@@ -1,0 +1,75 @@
+//! The dashboard: server-rendered, then hydrated into a live page.
+
+mod endpoint_detail;
+mod endpoint_list;
+pub mod live_feed;
+pub mod server_fns;
+mod widgets;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Set once the WASM has taken over the page (tests and CSS can rely on it).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/ispbx.css"/>
+        <Title text="ISPBX Manager"/>
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"ISPBX Manager"</A>
+                <nav aria-label="Main">
+                    <A href="/endpoints">"Endpoints"</A>
+                </nav>
+            </header>
+            <main id="main" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=endpoint_list::EndpointListPage/>
+                    <Route path=path!("/endpoints") view=endpoint_list::EndpointListPage/>
+                    <Route path=path!("/endpoints/:extension") view=endpoint_detail::EndpointDetailPage/>
+                    <Route path=path!("/endpoints/:extension/config") view=endpoint_detail::EndpointDetailPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <section class="panel">
+            <h1>"Page not found"</h1>
+            <p><A href="/endpoints">"Back to the endpoints"</A></p>
+        </section>
+    }
+}

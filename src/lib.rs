@@ -1,0 +1,20 @@
+//! ISPBX Manager: Asterisk PJSIP configuration and live endpoint state.
+//!
+//! One crate, two builds: `ssr` is the server (config engine, AMI client, JSON
+//! API, server-side rendering); `hydrate` is the dashboard's WASM. [`model`] and
+//! [`app`] are shared by both.
+
+pub mod app;
+pub mod model;
+
+#[cfg(feature = "ssr")]
+pub mod pjsip;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

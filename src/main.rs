@@ -1,0 +1,114 @@
+//! `ispbx`: the server (`serve`, the default) and the pjsip.conf tools.
+
+use clap::Parser;
+use ispbx::pjsip::{report, PjsipConfig};
+use ispbx::server::cli::{Cli, Command, PjsipCommand, ServeArgs};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Pjsip { command }) => pjsip(command),
+        Some(Command::Serve) | None => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("ispbx: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            runtime.block_on(serve(cli.serve))
+        }
+    }
+}
+
+fn pjsip(command: PjsipCommand) -> ExitCode {
+    match command {
+        PjsipCommand::Resolve { path } => {
+            let cfg = PjsipConfig::load(&path);
+            let out = report::resolve(&cfg);
+            match serde_json::to_string_pretty(&out) {
+                Ok(json) => println!("{json}"),
+                Err(e) => {
+                    eprintln!("ispbx: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+            if report::would_load(&cfg) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        PjsipCommand::Check { path } => {
+            let cfg = PjsipConfig::load(&path);
+            print!("{}", report::check_lines(&cfg));
+            eprintln!("{}", report::summary(&cfg));
+            if report::is_clean(&cfg) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    use ispbx::server::{config_store::ConfigStore, live::{Live, LiveSnapshot}, routes, state::AppState};
+    use leptos::prelude::LeptosOptions;
+
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+
+    let addr = args.listen_addr();
+    let site_root = args
+        .site_root
+        .clone()
+        .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(Into::into))
+        .unwrap_or_else(|| "target/site".into());
+    let leptos_options = LeptosOptions::builder()
+        .output_name("ispbx")
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+
+    let secret = match args.ami_secret() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = ConfigStore::open(args.pjsip_conf.clone()).await;
+    config.spawn_watcher(std::time::Duration::from_millis(args.config_poll_ms.max(50)));
+
+    let detail = match (&args.ami_username, &secret) {
+        (Some(_), Some(_)) => "AMI not connected",
+        _ => "AMI not connected: no AMI user configured (ISPBX_AMI_USERNAME, ISPBX_AMI_SECRET)",
+    };
+    let (live, _publisher) = Live::new(LiveSnapshot::disconnected(detail));
+
+    let state = AppState { leptos_options, config, live };
+    let app = routes::router(
+        state,
+        &routes::RouterOptions {
+            request_timeout: args.request_timeout(),
+            cors_origins: args.cors_origins.clone(),
+        },
+    );
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!("ISPBX Manager listening on http://{addr} (pjsip.conf: {})", args.pjsip_conf.display());
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The `ispbx` command line: `serve` (the default) and `pjsip resolve|check`.
+
+use clap::{Args, Parser, Subcommand};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ispbx",
+    version,
+    about = "ISPBX Manager: Asterisk PJSIP configuration and live endpoint state",
+    long_about = "ISPBX Manager serves a dashboard and a JSON API over an Asterisk PBX's \
+                  pjsip.conf and its live AMI state. With no subcommand it runs `serve`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings for `serve` (accepted before or after the subcommand).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (dashboard and JSON API). The default.
+    Serve,
+    /// Read a pjsip.conf the way Asterisk does.
+    Pjsip {
+        #[command(subcommand)]
+        command: PjsipCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PjsipCommand {
+    /// Print the sections (as GetConfig shows them), the objects Asterisk would
+    /// create and every diagnostic, as JSON. Exits 1 when Asterisk would reject
+    /// the whole file. Secrets are printed as ********.
+    Resolve {
+        /// The pjsip.conf to read; pjsip_wizard.conf beside it is read too.
+        path: PathBuf,
+    },
+    /// Check a pjsip.conf before reloading Asterisk: prints `file:line: severity:
+    /// message` and exits non-zero when Asterisk would reject anything.
+    Check {
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8000]. Wins over LEPTOS_SITE_ADDR.
+    #[arg(long, env = "ISPBX_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+
+    /// The pjsip.conf to read (pjsip_wizard.conf beside it is read too).
+    #[arg(
+        long,
+        env = "ISPBX_PJSIP_CONF",
+        default_value = "/etc/asterisk/pjsip.conf",
+        global = true
+    )]
+    pub pjsip_conf: PathBuf,
+
+    /// Asterisk Manager Interface address.
+    #[arg(long, env = "ISPBX_AMI_ADDR", default_value = "127.0.0.1:5038", global = true)]
+    pub ami_addr: String,
+
+    /// AMI user (manager.conf). Without it no AMI connection is made.
+    #[arg(long, env = "ISPBX_AMI_USERNAME", global = true)]
+    pub ami_username: Option<String>,
+
+    /// AMI secret. Prefer ISPBX_AMI_SECRET_FILE: a flag shows in `ps`.
+    #[arg(long, env = "ISPBX_AMI_SECRET", hide_env_values = true, global = true)]
+    pub ami_secret: Option<AmiSecret>,
+
+    /// File holding the AMI secret (its first line is used).
+    #[arg(long, env = "ISPBX_AMI_SECRET_FILE", global = true)]
+    pub ami_secret_file: Option<PathBuf>,
+
+    /// Origins allowed to call the API from a browser (comma-separated). None by default.
+    #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Longest time a request may take, in seconds.
+    #[arg(long, env = "ISPBX_REQUEST_TIMEOUT", default_value_t = 10, global = true)]
+    pub request_timeout: u64,
+
+    /// How often the config files are checked for changes, in milliseconds.
+    #[arg(long, env = "ISPBX_CONFIG_POLL_MS", default_value_t = 1000, global = true)]
+    pub config_poll_ms: u64,
+
+    /// Where the built site (pkg/, CSS, WASM) is [default: LEPTOS_SITE_ROOT or target/site].
+    #[arg(long, env = "ISPBX_SITE_ROOT", global = true)]
+    pub site_root: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen
+            .or_else(|| std::env::var("LEPTOS_SITE_ADDR").ok()?.parse().ok())
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000)))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout.max(1))
+    }
+
+    /// The AMI secret from the flag/env or the secret file.
+    pub fn ami_secret(&self) -> Result<Option<AmiSecret>, String> {
+        if let Some(s) = &self.ami_secret {
+            return Ok(Some(s.clone()));
+        }
+        let Some(path) = &self.ami_secret_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read ISPBX_AMI_SECRET_FILE {}: {e}", path.display()))?;
+        Ok(Some(AmiSecret(text.lines().next().unwrap_or("").trim().to_string())))
+    }
+}
+
+/// The AMI secret: never printed, not even by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AmiSecret(pub String);
+
+impl fmt::Debug for AmiSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AmiSecret(********)")
+    }
+}
+
+impl std::str::FromStr for AmiSecret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(AmiSecret(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_subcommand_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["ispbx"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.ami_addr, "127.0.0.1:5038");
+    }
+
+    #[test]
+    fn pjsip_subcommands_parse() {
+        let cli = Cli::try_parse_from(["ispbx", "pjsip", "check", "/etc/asterisk/pjsip.conf"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Pjsip { command: PjsipCommand::Check { .. } })
+        ));
+    }
+
+    #[test]
+    fn the_secret_never_debugs() {
+        let cli = Cli::try_parse_from(["ispbx", "serve", "--ami-secret", "LabAmi-5038-secret"]).unwrap();
+        let dump = format!("{cli:?}");
+        assert!(!dump.contains("LabAmi-5038-secret"), "{dump}");
+    }
+}

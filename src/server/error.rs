@@ -1,0 +1,43 @@
+//! The one place where errors become HTTP status codes and `{"detail": …}` bodies.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// Errors the API answers with. The texts of the specification are kept verbatim.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    #[error("Extension not found")]
+    ExtensionNotFound,
+    #[error("Not Found")]
+    NotFound,
+    /// The config cannot be read and no earlier good one is known. The cause is
+    /// logged where it is found; the body says only what the specification says.
+    #[error("Error reading PJSIP configuration")]
+    ConfigUnavailable,
+    #[error("Method Not Allowed")]
+    MethodNotAllowed,
+    #[error("Request timed out")]
+    Timeout,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::ExtensionNotFound | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::ConfigUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status(), Json(json!({ "detail": self.to_string() }))).into_response();
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        res
+    }
+}

@@ -1,0 +1,83 @@
+//! The router: the documented API paths (negotiated), the dashboard's other
+//! pages and server functions, static files, and the middleware every request
+//! passes through.
+
+use super::api;
+use super::state::AppState;
+use axum::body::Body;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use axum::Router;
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Paths of the specification. Each answers JSON or the dashboard by Accept.
+pub const API_PATHS: [&str; 4] = [
+    "/",
+    "/endpoints",
+    "/endpoints/{extension}",
+    "/endpoints/{extension}/config",
+];
+
+pub struct RouterOptions {
+    pub request_timeout: Duration,
+    pub cors_origins: Vec<String>,
+}
+
+pub fn router(state: AppState, opts: &RouterOptions) -> Router {
+    let pages = generate_route_list_with_exclusions(
+        crate::app::App,
+        Some(API_PATHS.iter().map(|p| p.to_string()).collect()),
+    );
+    let shell_options = state.leptos_options.clone();
+    let app = Router::new()
+        .route(API_PATHS[0], get(api::root))
+        .route(API_PATHS[1], get(api::endpoints))
+        .route(API_PATHS[2], get(api::endpoint))
+        .route(API_PATHS[3], get(api::endpoint_config))
+        .leptos_routes_with_context(&state, pages, || (), move || {
+            crate::app::shell(shell_options.clone())
+        })
+        .fallback(api::fallback)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .with_state(state);
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let cors = (!opts.cors_origins.is_empty()).then(|| {
+        let origins: Vec<_> = opts
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.trim().parse().ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([axum::http::Method::GET])
+    });
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
+                }),
+            )
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .option_layer(cors)
+            .layer(CompressionLayer::new())
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                opts.request_timeout,
+            )),
+    )
+}

@@ -1,0 +1,75 @@
+//! What every handler and server function shares. Handlers get it through axum's
+//! `State`, server functions through leptos context; there are no globals.
+
+use super::config_store::ConfigStore;
+use super::error::ApiError;
+use super::live::Live;
+use super::views;
+use crate::model::{ConfigStatus, EndpointDetailResponse, EndpointList, EndpointView};
+use axum::body::Body;
+use axum::extract::FromRef;
+use axum::http::Request;
+use axum::response::Response;
+use leptos::prelude::*;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: ConfigStore,
+    pub live: Live,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    fn config_status(&self, error: Option<&str>) -> ConfigStatus {
+        ConfigStatus {
+            path: self.config.path().display().to_string(),
+            error: error.map(str::to_string),
+        }
+    }
+
+    pub fn endpoint_list(&self) -> Result<EndpointList, ApiError> {
+        let snap = self.config.snapshot();
+        let cfg = snap.good.as_deref().ok_or(ApiError::ConfigUnavailable)?;
+        let live = self.live.snapshot();
+        Ok(views::endpoint_list(
+            Some(cfg),
+            self.config_status(snap.error.as_deref()),
+            &live,
+        ))
+    }
+
+    pub fn endpoint_detail(&self, name: &str) -> Result<EndpointDetailResponse, ApiError> {
+        let snap = self.config.snapshot();
+        let cfg = snap.good.as_deref().ok_or(ApiError::ConfigUnavailable)?;
+        views::endpoint_detail(Some(cfg), &self.live.snapshot(), name).ok_or(ApiError::ExtensionNotFound)
+    }
+
+    pub fn endpoint_config(&self, name: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+        let snap = self.config.snapshot();
+        let cfg = snap.good.as_deref().ok_or(ApiError::ConfigUnavailable)?;
+        views::endpoint_config(cfg, name).ok_or(ApiError::ExtensionNotFound)
+    }
+
+    pub fn endpoint_view(&self, name: &str) -> Result<EndpointView, ApiError> {
+        let snap = self.config.snapshot();
+        let cfg = snap.good.as_deref().ok_or(ApiError::ConfigUnavailable)?;
+        views::endpoint_view(Some(cfg), &self.live.snapshot(), name).ok_or(ApiError::ExtensionNotFound)
+    }
+
+    /// The dashboard page for a request, server-rendered.
+    pub async fn render_page(&self, req: Request<Body>) -> Response {
+        let state = self.clone();
+        let options = self.leptos_options.clone();
+        let handler = leptos_axum::render_app_to_stream_with_context(
+            move || provide_context(state.clone()),
+            move || crate::app::shell(options.clone()),
+        );
+        handler(req).await
+    }
+}

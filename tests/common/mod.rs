@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests: where the recorded Asterisk truth lives.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `../shared/fixtures`, or `$ISPBX_FIXTURES` when set.
+pub fn fixtures() -> PathBuf {
+    std::env::var_os("ISPBX_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    fixtures().join(rel)
+}
+
+pub fn read(rel: &str) -> Vec<u8> {
+    let p = fixture(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {} unreadable: {e}", p.display()))
+}
+
+/// GetConfig's answer as (category, templates, [(key, value)]) in order.
+pub type GetConfigSection = (String, Vec<String>, Vec<(String, String)>);
+
+pub fn parse_getconfig(raw: &[u8]) -> Vec<GetConfigSection> {
+    let text = String::from_utf8_lossy(raw);
+    let mut out: Vec<GetConfigSection> = Vec::new();
+    for line in text.split("\r\n") {
+        let Some((k, v)) = line.split_once(": ") else { continue };
+        if k.starts_with("Category-") {
+            out.push((v.to_string(), Vec::new(), Vec::new()));
+        } else if k.starts_with("Templates-") {
+            out.last_mut().unwrap().1 = v.split(',').map(str::to_string).collect();
+        } else if k.starts_with("Line-") {
+            let (name, value) = v.split_once('=').unwrap();
+            out.last_mut().unwrap().2.push((name.to_string(), value.to_string()));
+        }
+    }
+    out
+}

@@ -3,6 +3,8 @@
 //! One crate, two builds: `ssr` is the server (config engine, AMI client, JSON
 //! API, server-side rendering); `hydrate` is the dashboard's WASM. [`model`] and
 //! [`app`] are shared by both.
+// The dashboard's view types nest deeper than rustc's default allows in the WASM release build.
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod model;

@@ -106,7 +106,7 @@ fn effective_endpoint_values_match_asterisk() {
     // a value containing '='
     assert_eq!(ep("1006").get("set_var").as_deref(), Some("LAB_TIER=gold"));
     // the inline block comment hides nothing after it
-    assert_eq!(ep("2001").get("direct_media").as_deref(), Some("no"));
+    assert_eq!(ep("2001").get("direct_media").as_deref(), Some("yes"));
     // wizard objects
     assert_eq!(ep("3001").get("auth").as_deref(), Some("3001-iauth"));
     assert_eq!(ep("wiz-trunk").get("outbound_auth").as_deref(), Some("wiz-trunk-oauth"));

@@ -1,14 +1,15 @@
 //! The pjsip.conf engine: reads, resolves and checks a PJSIP configuration the
 //! way Asterisk 22 does. Plain Rust: no web framework, no async.
 //!
-//! - [`parser`]: main/config.c (comments, templates, appends, includes);
-//! - [`objects`]: res_sorcery_config (types, duplicates, unknown options);
-//! - [`wizard`]: res_pjsip_config_wizard;
-//! - [`document`]: the bytes behind it all, for lossless editing.
+//! - `parser`: main/config.c (comments, templates, appends, includes);
+//! - `objects`: res_sorcery_config (types, duplicates, unknown options);
+//! - `wizard`: res_pjsip_config_wizard;
+//! - `document`: the bytes behind it all, for lossless editing.
 
 pub mod diagnostic;
 pub mod document;
 pub mod fs;
+pub mod generate;
 pub mod objects;
 pub mod options;
 pub mod parser;

@@ -21,6 +21,11 @@ pub const MAX_CATEGORY_NAME: usize = 79;
 pub const MAX_INCLUDE_LEVEL: u32 = 10;
 /// MAX_NESTED_COMMENTS in config.c.
 pub const MAX_NESTED_COMMENTS: i32 = 128;
+/// Ours, not Asterisk's: with globs, an include cycle re-reads files
+/// exponentially before the depth limit stops it (Asterisk would hang too).
+pub const MAX_FILES_READ: usize = 4096;
+/// Ours too: the bytes kept for all files read, so a hostile tree cannot exhaust memory.
+pub const MAX_BYTES_READ: usize = 256 << 20;
 
 /// Where something was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,6 +126,7 @@ pub fn load_with(fs: &dyn ConfigFs, path: &Path) -> Config {
         by_name: HashMap::new(),
         current: None,
         include_level: 0,
+        bytes_read: 0,
         buf: Vec::with_capacity(256),
         cols: Vec::with_capacity(256),
     };
@@ -166,6 +172,7 @@ struct Parser<'a> {
     /// cfg->current: where an included file's first lines go.
     current: Option<usize>,
     include_level: u32,
+    bytes_read: usize,
     buf: Vec<u8>,
     cols: Vec<u32>,
 }
@@ -253,7 +260,24 @@ impl<'a> Parser<'a> {
                     continue;
                 }
             };
+            if self.cfg.document.files.len() >= MAX_FILES_READ
+                || self.bytes_read + bytes.len() > MAX_BYTES_READ
+            {
+                self.diag(
+                    Severity::Error,
+                    path.clone(),
+                    0,
+                    format!(
+                        "Stopped reading at '{}': more than {MAX_FILES_READ} files or {} MB read through #include (an include cycle?)",
+                        path.display(),
+                        MAX_BYTES_READ >> 20
+                    ),
+                );
+                result = FileResult::Invalid;
+                break;
+            }
             count += 1;
+            self.bytes_read += bytes.len();
             self.cfg.document.files.push(SourceFile::new(path, bytes));
             let file = self.cfg.document.files.len() - 1;
             if !self.text_file_load(file) {
@@ -307,6 +331,7 @@ impl<'a> Parser<'a> {
                     &self.cfg.document.files[file].bytes[start..start + 32],
                 )
                 .into_owned();
+                let head = redact_head(head);
                 let mut swallowed = false;
                 while pos < len {
                     let (s2, e2) = fgets(&self.cfg.document.files[file].bytes, pos);
@@ -888,5 +913,20 @@ fn lossy(bytes: &[u8]) -> Arc<str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Arc::from(s),
         Err(_) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+    }
+}
+
+/// The start of an over-long line is quoted in a warning; a password must not be.
+fn redact_head(head: String) -> String {
+    let Some(eq) = head.find('=') else { return head };
+    let key = head[..eq].trim().trim_end_matches('+').to_ascii_lowercase();
+    let leaf = key.rsplit('/').next().unwrap_or("");
+    let secret = ["password", "md5_cred", "secret", "token", "digest"]
+        .iter()
+        .any(|s| leaf.ends_with(s));
+    if secret {
+        format!("{}={}", &head[..eq], super::secret::REDACTED)
+    } else {
+        head
     }
 }

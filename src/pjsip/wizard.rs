@@ -55,6 +55,8 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
                 let rest = v.name.strip_prefix(prefix)?;
                 let mut f = field(cfg, kind, v, files);
                 f.name = Arc::from(rest);
+                // Secrecy follows the option the wizard hands to the generated object.
+                f.value = Value::new(v.value.clone(), super::options::is_secret(kind, rest));
                 Some(f)
             })
             .collect()

@@ -62,11 +62,12 @@ impl AppState {
         views::endpoint_view(Some(cfg), &self.live.snapshot(), name).ok_or(ApiError::ExtensionNotFound)
     }
 
-    /// The dashboard page for a request, server-rendered.
+    /// The dashboard page for a request, rendered whole (resources resolved
+    /// first) so the first paint needs no JavaScript.
     pub async fn render_page(&self, req: Request<Body>) -> Response {
         let state = self.clone();
         let options = self.leptos_options.clone();
-        let handler = leptos_axum::render_app_to_stream_with_context(
+        let handler = leptos_axum::render_app_async_with_context(
             move || provide_context(state.clone()),
             move || crate::app::shell(options.clone()),
         );

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Command two: set up what is missing, then run every test: Rust tests,
+# clippy for both features, and the Playwright suite against a release build.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+declare -a PHASES=()
+phase() {
+  local name="$1"; shift
+  local t0=$SECONDS
+  printf '\n\033[1;34m==> %s\033[0m\n' "$name"
+  "$@"
+  PHASES+=("$(printf '%-28s %4ds' "$name" $((SECONDS - t0)))")
+}
+report() {
+  local rc=$?
+  printf '\n==> phase timings\n'
+  for p in "${PHASES[@]}"; do echo "    $p"; done
+  printf '    %-28s %4ds\n' total "$SECONDS"
+  [ $rc -eq 0 ] && echo "ALL TESTS PASSED" || echo "FAILED (exit $rc)"
+}
+trap report EXIT
+
+setup() { source scripts/setup.sh; }
+phase "setup" setup
+
+phase "cargo test (ssr)" cargo test --features ssr --locked
+phase "clippy (ssr)" cargo clippy --features ssr --all-targets --locked -- -D warnings
+phase "clippy (hydrate, wasm32)" cargo clippy --lib --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
+phase "release build" cargo leptos build --release
+# Playwright starts and stops its own servers (end2end/playwright.config.ts).
+e2e() { (cd end2end && npx playwright test); }
+phase "end-to-end (Playwright)" e2e

@@ -10,8 +10,10 @@ phase() {
   local name="$1"; shift
   local t0=$SECONDS
   printf '\n\033[1;34m==> %s\033[0m\n' "$name"
-  "$@"
-  PHASES+=("$(printf '%-28s %4ds' "$name" $((SECONDS - t0)))")
+  local rc=0
+  "$@" || rc=$?
+  PHASES+=("$(printf '%-28s %4ds%s' "$name" $((SECONDS - t0)) "$([ $rc -eq 0 ] || echo '  FAILED')")")
+  return $rc
 }
 report() {
   local rc=$?

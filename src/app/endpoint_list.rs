@@ -216,7 +216,7 @@ fn EndpointTable(
                 view! {
                     <button type="button" disabled=p == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
                     <span>{format!("{first}–{last} of {n}")}</span>
-                    <button type="button" disabled=p + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                    <button type="button" disabled={p + 1 >= pages} on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                 }
             }}
         </nav>

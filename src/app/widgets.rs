@@ -30,7 +30,7 @@ pub fn AmiBanner(ami: AmiStatus) -> impl IntoView {
             <div class="banner banner-warning" role="status" data-testid="ami-banner">
                 <strong>"AMI not connected. "</strong>
                 {ami.detail.unwrap_or_default()}
-                " Live status is unknown: endpoints are shown as offline."
+                " Live status is unknown, so endpoints are shown as offline."
             </div>
         }
     })

@@ -6,12 +6,12 @@
 //! type; an option the type does not know rejects that one object.
 
 use super::diagnostic::{Diagnostic, Severity};
+use super::document::FileId;
 use super::options;
 use super::parser::{Config, Location, LoadStatus, Variable};
 use super::secret::Value;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 /// Where an object came from.
@@ -66,13 +66,12 @@ pub struct Object {
 impl Object {
     /// The options as they take effect, in the order each first appears.
     pub fn effective(&self) -> Vec<Effective> {
-        let mut out: Vec<Effective> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut out: Vec<Effective> = Vec::with_capacity(self.fields.len());
         for f in &self.fields {
-            let key = f.name.to_ascii_lowercase();
-            let list = options::is_list_option(&self.kind, &key);
-            match index.get(&key) {
-                Some(&i) => {
+            // Objects have tens of options: a scan beats hashing lower-cased keys.
+            match out.iter().position(|e| e.name.eq_ignore_ascii_case(&f.name)) {
+                Some(i) => {
+                    let list = out[i].list;
                     let e = &mut out[i];
                     if list {
                         let joined = format!("{},{}", expose(&e.value), expose(&f.value));
@@ -84,11 +83,10 @@ impl Object {
                     }
                 }
                 None => {
-                    index.insert(key, out.len());
                     out.push(Effective {
                         name: f.name.clone(),
                         value: f.value.clone(),
-                        list,
+                        list: options::is_list_option(&self.kind, &f.name),
                         sources: vec![f.provenance.clone()],
                     });
                 }
@@ -125,7 +123,7 @@ pub struct ObjectSet {
 
 pub(crate) fn provenance(cfg: &Config, loc: Location, template: Option<Arc<str>>, files: &mut FileNames) -> Provenance {
     Provenance {
-        file: files.name(cfg.path(loc.file)),
+        file: files.name(cfg, loc.file),
         line: loc.line,
         template,
     }
@@ -133,16 +131,16 @@ pub(crate) fn provenance(cfg: &Config, loc: Location, template: Option<Arc<str>>
 
 /// Shares one `Arc<str>` per file path across thousands of provenances.
 #[derive(Default)]
-pub(crate) struct FileNames(HashMap<std::path::PathBuf, Arc<str>>);
+pub(crate) struct FileNames(Vec<Option<Arc<str>>>);
 
 impl FileNames {
-    pub fn name(&mut self, path: &Path) -> Arc<str> {
-        if let Some(n) = self.0.get(path) {
-            return n.clone();
+    pub fn name(&mut self, cfg: &Config, file: FileId) -> Arc<str> {
+        if self.0.len() <= file {
+            self.0.resize(file + 1, None);
         }
-        let n: Arc<str> = Arc::from(path.display().to_string());
-        self.0.insert(path.to_path_buf(), n.clone());
-        n
+        self.0[file]
+            .get_or_insert_with(|| Arc::from(cfg.path(file).display().to_string()))
+            .clone()
     }
 }
 
@@ -229,14 +227,12 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
             });
             continue;
         }
-        let known = options::options(&kind).unwrap_or(&[]);
         for &i in sections {
             let cat = &cfg.categories[i];
-            let unknown = cat.variables.iter().find(|v| {
-                !v.name.starts_with('@')
-                    && !options::accepts_any_option(&kind)
-                    && !known.iter().any(|o| o.eq_ignore_ascii_case(&v.name))
-            });
+            let unknown = cat
+                .variables
+                .iter()
+                .find(|v| !v.name.starts_with('@') && !options::is_known_option(&kind, &v.name));
             if let Some(v) = unknown {
                 set.rejected = true;
                 set.diagnostics.push(Diagnostic {

@@ -53,6 +53,40 @@ pub fn options(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 /// Types whose options are free-form.
+/// Every type [`options`] knows.
+pub const TYPES: &[&str] = &[
+    "endpoint", "aor", "auth", "transport", "identify", "registration", "domain_alias", "global",
+    "system", "acl", "resource_list", "outbound-publish", "inbound-publication",
+    "asterisk-publication", "phoneprov",
+];
+
+/// Whether `kind` accepts an option `name` (compared case-insensitively, as sorcery does).
+pub fn is_known_option(kind: &str, name: &str) -> bool {
+    use rustc_hash::{FxHashMap, FxHashSet};
+    use std::sync::OnceLock;
+    static INDEX: OnceLock<FxHashMap<&'static str, FxHashSet<&'static str>>> = OnceLock::new();
+    if accepts_any_option(kind) {
+        return true;
+    }
+    let index = INDEX.get_or_init(|| {
+        TYPES
+            .iter()
+            .map(|k| (*k, options(k).unwrap_or(&[]).iter().copied().collect()))
+            .collect()
+    });
+    let Some(set) = index.get(kind) else { return false };
+    set.contains(&*lower(name))
+}
+
+/// Option names are nearly always written in lower case already: no allocation then.
+fn lower(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 pub fn accepts_any_option(kind: &str) -> bool {
     kind == "phoneprov"
 }
@@ -60,7 +94,7 @@ pub fn accepts_any_option(kind: &str) -> bool {
 /// Options whose every occurrence counts, in order (the others: the last one wins).
 pub fn is_list_option(kind: &str, name: &str) -> bool {
     matches!(
-        (kind, name),
+        (kind, &*lower(name)),
         (_, "allow" | "disallow")
             | (
                 "endpoint" | "acl",
@@ -75,10 +109,10 @@ pub fn is_list_option(kind: &str, name: &str) -> bool {
 
 /// Secrets: never shown, whichever consumer asks.
 pub fn is_secret(kind: &str, name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
+    let name = lower(name);
     match kind {
         "auth" => matches!(
-            name.as_str(),
+            &*name,
             "password" | "md5_cred" | "oauth_secret" | "refresh_token" | "password_digest"
         ),
         "transport" => name == "password",
@@ -90,7 +124,7 @@ pub fn is_secret(kind: &str, name: &str) -> bool {
         }
         // A section with no known type may still be an auth template.
         "" => matches!(
-            name.as_str(),
+            &*name,
             "password" | "md5_cred" | "oauth_secret" | "refresh_token" | "password_digest"
         ) || (name.contains("auth/") && name.ends_with("password")),
         _ => false,
@@ -193,6 +227,17 @@ mod tests {
         assert!(is_list_option("transport", "local_net"));
         assert!(!is_list_option("endpoint", "context"));
         assert!(!is_list_option("identify", "srv_lookups"));
+    }
+
+    #[test]
+    fn every_type_is_indexed_and_names_are_lower_case() {
+        for kind in TYPES {
+            for o in options(kind).unwrap() {
+                assert_eq!(*o, o.to_ascii_lowercase());
+                assert!(is_known_option(kind, o) && is_known_option(kind, &o.to_ascii_uppercase()));
+            }
+        }
+        assert!(!is_known_option("endpoint", "alow"));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use super::diagnostic::{Diagnostic, Severity};
 use super::document::{Document, FileId, SourceFile};
 use super::fs::{expand_braces, has_glob_magic, ConfigFs, ReadError};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -123,10 +123,11 @@ pub fn load_with(fs: &dyn ConfigFs, path: &Path) -> Config {
             diagnostics: Vec::new(),
             status: LoadStatus::Loaded,
         },
-        by_name: HashMap::new(),
+        by_name: FxHashMap::default(),
         current: None,
         include_level: 0,
         bytes_read: 0,
+        names: FxHashMap::default(),
         buf: Vec::with_capacity(256),
         cols: Vec::with_capacity(256),
     };
@@ -168,11 +169,12 @@ struct Parser<'a> {
     etc_dir: PathBuf,
     cfg: Config,
     /// Lower-cased category name → indices into `cfg.categories`, in file order.
-    by_name: HashMap<Box<str>, Vec<usize>>,
+    by_name: FxHashMap<Box<str>, Vec<usize>>,
     /// cfg->current: where an included file's first lines go.
     current: Option<usize>,
     include_level: u32,
     bytes_read: usize,
+    names: FxHashMap<Box<[u8]>, Arc<str>>,
     buf: Vec<u8>,
     cols: Vec<u32>,
 }
@@ -371,9 +373,10 @@ impl<'a> Parser<'a> {
                 let n = strlen(&self.buf[p..]);
                 let (a, b) = strip_range(&self.buf[p..p + n]);
                 if a < b {
-                    let text = self.buf[p + a..p + b].to_vec();
-                    let cols = self.cols[p + a..p + b].to_vec();
-                    if self.process_text_line(&mut st, &text, &cols, lineno).is_err() {
+                    let (buf, cols) = (std::mem::take(&mut self.buf), std::mem::take(&mut self.cols));
+                    let r = self.process_text_line(&mut st, &buf[p + a..p + b], &cols[p + a..p + b], lineno);
+                    (self.buf, self.cols) = (buf, cols);
+                    if r.is_err() {
                         ok = false;
                         break;
                     }
@@ -488,6 +491,16 @@ impl<'a> Parser<'a> {
         Err(Fatal)
     }
 
+    /// One `Arc<str>` per distinct option name: thousands of sections share a few dozen.
+    fn intern(&mut self, bytes: &[u8]) -> Arc<str> {
+        if let Some(n) = self.names.get(bytes) {
+            return n.clone();
+        }
+        let n = lossy(bytes);
+        self.names.insert(bytes.into(), n.clone());
+        n
+    }
+
     fn file_name(&self, st: &FileState) -> String {
         self.cfg.document.path(st.file).display().to_string()
     }
@@ -499,12 +512,11 @@ impl<'a> Parser<'a> {
         origin: Location,
         lineno: u32,
     ) -> Result<(), Fatal> {
-        let fname = self.file_name(st);
         let Some(close) = line.iter().position(|&b| b == b']') else {
             return self.fatal(
                 st,
                 lineno,
-                format!("parse error: no closing ']', line {lineno} of {fname}"),
+                format!("parse error: no closing ']', line {lineno} of {}", self.file_name(st)),
             );
         };
         let mut raw_name = &line[1..close];
@@ -518,7 +530,7 @@ impl<'a> Parser<'a> {
                 return self.fatal(
                     st,
                     lineno,
-                    format!("parse error: no closing ')', line {lineno} of {fname}"),
+                    format!("parse error: no closing ')', line {lineno} of {}", self.file_name(st)),
                 );
             };
             Some(&rest[..end])
@@ -548,7 +560,7 @@ impl<'a> Parser<'a> {
                             st,
                             lineno,
                             format!(
-                                "Category addition requested, but category '{catname}' does not exist, line {lineno} of {fname}"
+                                "Category addition requested, but category '{catname}' does not exist, line {lineno} of {}", self.file_name(st)
                             ),
                         );
                     };
@@ -565,26 +577,29 @@ impl<'a> Parser<'a> {
                             st,
                             lineno,
                             format!(
-                                "Inheritance requested, but category '{base_name}' does not exist, line {lineno} of {fname}"
+                                "Inheritance requested, but category '{base_name}' does not exist, line {lineno} of {}", self.file_name(st)
                             ),
                         );
                     };
                     let base_cat = &self.cfg.categories[base];
                     let from = base_cat.name.clone();
-                    let inherited: Vec<Variable> = base_cat
-                        .variables
-                        .iter()
-                        .map(|v| Variable {
-                            template: Some(v.template.clone().unwrap_or_else(|| from.clone())),
-                            ..v.clone()
-                        })
-                        .collect();
-                    let cat = match &mut target {
-                        Target::New(c) => c,
-                        Target::Existing(i) => &mut self.cfg.categories[*i],
+                    let inherit = |v: &Variable| Variable {
+                        template: Some(v.template.clone().unwrap_or_else(|| from.clone())),
+                        ..v.clone()
                     };
-                    cat.templates.push(from);
-                    cat.variables.extend(inherited);
+                    match &mut target {
+                        Target::New(cat) => {
+                            cat.variables.reserve(base_cat.variables.len());
+                            cat.variables.extend(base_cat.variables.iter().map(inherit));
+                            cat.templates.push(from);
+                        }
+                        Target::Existing(i) => {
+                            let inherited: Vec<Variable> = base_cat.variables.iter().map(inherit).collect();
+                            let cat = &mut self.cfg.categories[*i];
+                            cat.variables.extend(inherited);
+                            cat.templates.push(from);
+                        }
+                    }
                 }
             }
         }
@@ -612,8 +627,13 @@ impl<'a> Parser<'a> {
             // An empty name matches every category.
             return (0..self.cfg.categories.len()).find(|&i| matches(i));
         }
+        let key = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        };
         self.by_name
-            .get(name.to_ascii_lowercase().as_str())?
+            .get(&*key)?
             .iter()
             .copied()
             .find(|&i| matches(i))
@@ -704,12 +724,11 @@ impl<'a> Parser<'a> {
         cols: &[u32],
         lineno: u32,
     ) -> Result<(), Fatal> {
-        let fname = self.file_name(st);
         let Some(cat_idx) = st.cat else {
             return self.fatal(
                 st,
                 lineno,
-                format!("parse error: No category context for line {lineno} of {fname}"),
+                format!("parse error: No category context for line {lineno} of {}", self.file_name(st)),
             );
         };
         let mut cur = 0usize;
@@ -717,7 +736,7 @@ impl<'a> Parser<'a> {
         if escaped {
             cur = 1;
             if at(line, 1) < 33 {
-                return self.fatal(st, lineno, format!("Invalid escape in line {lineno} of {fname}"));
+                return self.fatal(st, lineno, format!("Invalid escape in line {lineno} of {}", self.file_name(st)));
             }
         }
         let search_from = cur + escaped as usize;
@@ -736,14 +755,14 @@ impl<'a> Parser<'a> {
                 st.file,
                 lineno,
                 Severity::Warning,
-                format!("No '=' (equal sign) in line {lineno} of {fname}"),
+                format!("No '=' (equal sign) in line {lineno} of {}", self.file_name(st)),
             );
             return Ok(());
         };
 
         if eq > search_from && line[eq - 1] == b'+' {
             let (a, b) = strip_range(&line[cur..eq - 1]);
-            let name = lossy(&line[cur + a..cur + b]);
+            let name = self.intern(&line[cur + a..cur + b]);
             let tail = &line[eq + 1..];
             let cat = &mut self.cfg.categories[cat_idx];
             let replace = cat.variables.iter().rposition(|v| *v.name == *name);
@@ -778,7 +797,7 @@ impl<'a> Parser<'a> {
             value_start += 1;
         }
         let (a, b) = strip_range(&line[cur..eq]);
-        let name = lossy(&line[cur + a..cur + b]);
+        let name = self.intern(&line[cur + a..cur + b]);
         let value = line.get(value_start..).unwrap_or(&[]);
         let (va, vb) = strip_range(value);
         self.new_variable(st, cat_idx, name, &value[va..vb], object, origin, lineno)

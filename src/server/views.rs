@@ -151,7 +151,7 @@ pub fn ami_status(live: &LiveSnapshot) -> AmiStatus {
         detail: if live.connected {
             None
         } else {
-            Some(live.detail.clone().unwrap_or_else(|| "AMI not connected".into()))
+            Some(live.detail.clone().unwrap_or_else(|| "Not connected.".into()))
         },
     }
 }

@@ -10,9 +10,14 @@ pub mod app;
 pub mod model;
 
 #[cfg(feature = "ssr")]
+pub mod ami;
+#[cfg(feature = "ssr")]
 pub mod pjsip;
 #[cfg(feature = "ssr")]
 pub mod server;
+/// A PBX speaking AMI for development, tests and demos; not used by `serve`.
+#[cfg(feature = "ssr")]
+pub mod simulator;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use ispbx::pjsip::{report, PjsipConfig};
-use ispbx::server::cli::{Cli, Command, PjsipCommand, ServeArgs};
+use ispbx::server::cli::{Cli, Command, PjsipCommand, ServeArgs, SimulateArgs};
 use std::process::ExitCode;
 
 // Config reloads build and free ~10^5 small strings; mimalloc halves that cost.
@@ -13,6 +13,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Pjsip { command }) => pjsip(command),
+        Some(Command::Simulate(args)) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(simulate(args, cli.serve.pjsip_conf)),
+            Err(e) => {
+                eprintln!("ispbx: cannot start the async runtime: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some(Command::Serve) | None => {
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -87,7 +94,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
         (Some(_), Some(_)) => "Connecting to Asterisk.",
         _ => "No AMI user is configured (set ISPBX_AMI_USERNAME and ISPBX_AMI_SECRET or ISPBX_AMI_SECRET_FILE).",
     };
-    let (live, _publisher) = Live::new(LiveSnapshot::disconnected(detail));
+    let (live, publisher) = Live::new(LiveSnapshot::disconnected(detail));
+    if let (Some(user), Some(secret)) = (&args.ami_username, &secret) {
+        use ispbx::ami::{client::ClientOptions, supervisor, Credentials};
+        let client = ClientOptions::new(args.ami_addr.clone(), Credentials::new(user.clone(), secret.0.clone()));
+        tokio::spawn(supervisor::run(supervisor::SupervisorOptions::new(client), move |update| {
+            publisher.publish(match update {
+                supervisor::Update::Connected(state) => LiveSnapshot::from_pbx(&state),
+                supervisor::Update::Disconnected(why) => LiveSnapshot::disconnected(why),
+            })
+        }));
+    }
 
     let state = AppState { leptos_options, config, live };
     let app = routes::router(
@@ -114,5 +131,43 @@ async fn serve(args: ServeArgs) -> ExitCode {
             tracing::error!("server error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn simulate(args: SimulateArgs, pjsip_conf: std::path::PathBuf) -> ExitCode {
+    use ispbx::simulator::Simulator;
+    use std::sync::Arc;
+    let cfg = tokio::task::spawn_blocking(move || PjsipConfig::load(&pjsip_conf)).await;
+    let cfg = match cfg {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("ispbx simulate: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(e) = cfg.error() {
+        eprintln!("ispbx simulate: {e}");
+        return ExitCode::FAILURE;
+    }
+    let sim = Arc::new(Simulator::from_config(&cfg, vec![(args.username.clone(), args.secret.0.clone())]));
+    if args.demo {
+        sim.populate_demo();
+    }
+    let listener = match tokio::net::TcpListener::bind(args.ami_listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ispbx simulate: cannot listen on {}: {e}", args.ami_listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "ispbx simulate: a simulated PBX ({} endpoints) speaks AMI on {} (user {})",
+        cfg.objects_of("endpoint").count(),
+        args.ami_listen,
+        args.username
+    );
+    tokio::select! {
+        _ = sim.serve(listener) => ExitCode::SUCCESS,
+        _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
     }
 }

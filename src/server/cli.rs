@@ -31,6 +31,26 @@ pub enum Command {
         #[command(subcommand)]
         command: PjsipCommand,
     },
+    /// Development and demo tool, not for production: a simulated PBX that
+    /// speaks AMI, built from a pjsip.conf. Phones register, unregister and
+    /// call through the SimRegister/SimUnregister/SimCall/SimHangup actions.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Where to accept AMI connections.
+    #[arg(long = "ami-listen", env = "ISPBX_SIM_LISTEN", default_value = "127.0.0.1:5038")]
+    pub ami_listen: SocketAddr,
+    /// The AMI user the simulator accepts.
+    #[arg(long = "sim-username", env = "ISPBX_SIM_USERNAME", default_value = "ispbx")]
+    pub username: String,
+    /// Its secret.
+    #[arg(long = "sim-secret", env = "ISPBX_SIM_SECRET", hide_env_values = true, default_value = "ispbx-sim-secret")]
+    pub secret: AmiSecret,
+    /// Start with most phones registered and one call up, like a working office.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]

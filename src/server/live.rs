@@ -31,6 +31,40 @@ pub struct LiveSnapshot {
 }
 
 impl LiveSnapshot {
+    /// What the AMI state store knows, in the shape the views read.
+    pub fn from_pbx(state: &crate::ami::state::PbxState) -> Self {
+        let endpoints = state
+            .endpoints
+            .iter()
+            .map(|(name, e)| {
+                let contacts = e
+                    .contacts
+                    .iter()
+                    .map(|c| ContactInfo {
+                        aor: c.aor.clone(),
+                        uri: c.uri.clone(),
+                        status: c.status.clone(),
+                        via: c.via.clone(),
+                        user_agent: c.user_agent.clone(),
+                        rtt_ms: c.rtt_us.map(|us| us as f64 / 1000.0),
+                        expires: c.expires.and_then(|e| i64::try_from(e).ok()),
+                    })
+                    .collect();
+                let live = LiveEndpoint {
+                    device_state: e.device_state.clone(),
+                    active_channels: e.active_channels,
+                    aors: e.aors.clone(),
+                    auths: e.auths.clone(),
+                    outbound_auths: e.outbound_auths.clone(),
+                    transport: e.transport.clone(),
+                    contacts,
+                };
+                (name.clone(), live)
+            })
+            .collect();
+        LiveSnapshot { connected: true, detail: None, endpoints }
+    }
+
     pub fn disconnected(detail: impl Into<String>) -> Self {
         LiveSnapshot {
             connected: false,

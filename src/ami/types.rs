@@ -1,0 +1,291 @@
+//! Typed items of the event lists and events the live state needs, read from
+//! messages as Asterisk 22 shapes them (see asterisk-notes.md, "Event and
+//! field names"). Unknown fields are ignored; missing ones default.
+
+use super::message::Message;
+
+fn s(m: &Message, k: &str) -> String {
+    m.get(k).unwrap_or("").to_string()
+}
+
+fn opt(m: &Message, k: &str) -> Option<String> {
+    m.get(k).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+fn num<T: std::str::FromStr + Default>(m: &Message, k: &str) -> T {
+    m.get(k).and_then(|v| v.trim().parse().ok()).unwrap_or_default()
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+}
+
+/// `PJSIP/1001-0000000b` → `1001`; `PJSIP/1001` → `1001`.
+pub fn endpoint_of_channel(channel: &str) -> Option<&str> {
+    let rest = channel.strip_prefix("PJSIP/")?;
+    Some(match rest.rfind('-') {
+        Some(i) if rest[i + 1..].bytes().all(|b| b.is_ascii_hexdigit()) && i + 1 < rest.len() => &rest[..i],
+        _ => rest,
+    })
+}
+
+/// One `EndpointList` event (PJSIPShowEndpoints).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EndpointList {
+    pub name: String,
+    pub transport: String,
+    pub aors: Vec<String>,
+    pub auths: Vec<String>,
+    pub outbound_auths: Vec<String>,
+    /// (aor, uri) pairs, from `aor/uri,` with its trailing comma.
+    pub contacts: Vec<(String, String)>,
+    pub device_state: String,
+    pub active_channels: u32,
+}
+
+impl EndpointList {
+    pub fn from_message(m: &Message) -> Self {
+        EndpointList {
+            name: s(m, "ObjectName"),
+            transport: s(m, "Transport"),
+            aors: list(m.get("Aor").unwrap_or("")),
+            auths: list(m.get("Auths").unwrap_or("")),
+            outbound_auths: list(m.get("OutboundAuths").unwrap_or("")),
+            contacts: list(m.get("Contacts").unwrap_or(""))
+                .into_iter()
+                .filter_map(|c| c.split_once('/').map(|(a, u)| (a.to_string(), u.to_string())))
+                .collect(),
+            device_state: s(m, "DeviceState"),
+            active_channels: num(m, "ActiveChannels"),
+        }
+    }
+}
+
+/// One `ContactList` event (PJSIPShowContacts): dynamic contacts only.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContactList {
+    pub id: String,
+    pub aor: String,
+    pub endpoint: String,
+    pub uri: String,
+    pub via: Option<String>,
+    pub user_agent: Option<String>,
+    pub status: String,
+    pub rtt_us: u64,
+    pub expires: Option<u64>,
+}
+
+impl ContactList {
+    pub fn from_message(m: &Message) -> Self {
+        let id = s(m, "ObjectName");
+        // IDs look like `1001;@05b1…` (the AOR, then a hash).
+        let aor = id.split(";@").next().unwrap_or("").to_string();
+        let via = match (opt(m, "ViaAddr"), opt(m, "ViaPort")) {
+            (Some(a), Some(p)) if p != "0" => Some(format!("{a}:{p}")),
+            (Some(a), _) => Some(a),
+            _ => None,
+        };
+        ContactList {
+            aor,
+            endpoint: s(m, "Endpoint"),
+            uri: s(m, "Uri"),
+            via,
+            user_agent: opt(m, "UserAgent"),
+            status: s(m, "Status"),
+            rtt_us: num(m, "RoundtripUsec"),
+            expires: m.get("ExpirationTime").and_then(|v| v.parse().ok()).filter(|&v| v > 0),
+            id,
+        }
+    }
+}
+
+/// One `ContactStatusDetail` (PJSIPShowEndpoint).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContactStatusDetail {
+    pub aor: String,
+    pub uri: String,
+    pub user_agent: Option<String>,
+    pub via: Option<String>,
+    pub status: String,
+    pub rtt_us: u64,
+    pub expires: Option<u64>,
+    pub endpoint: String,
+}
+
+impl ContactStatusDetail {
+    pub fn from_message(m: &Message) -> Self {
+        ContactStatusDetail {
+            aor: s(m, "AOR"),
+            uri: s(m, "URI"),
+            user_agent: opt(m, "UserAgent"),
+            via: opt(m, "ViaAddress"),
+            status: s(m, "Status"),
+            rtt_us: num(m, "RoundtripUsec"),
+            expires: m.get("RegExpire").and_then(|v| v.parse().ok()).filter(|&v| v > 0),
+            endpoint: s(m, "EndpointName"),
+        }
+    }
+}
+
+/// One `AorDetail` (PJSIPShowEndpoint).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AorDetail {
+    pub name: String,
+    pub contacts: Vec<String>,
+    pub max_contacts: u32,
+    pub total_contacts: u32,
+    pub contacts_registered: u32,
+    pub endpoint: String,
+}
+
+impl AorDetail {
+    pub fn from_message(m: &Message) -> Self {
+        AorDetail {
+            name: s(m, "ObjectName"),
+            contacts: list(m.get("Contacts").unwrap_or("")),
+            max_contacts: num(m, "MaxContacts"),
+            total_contacts: num(m, "TotalContacts"),
+            contacts_registered: num(m, "ContactsRegistered"),
+            endpoint: s(m, "EndpointName"),
+        }
+    }
+}
+
+/// `EndpointDetail`: 140 fields; the few the dashboard reads, and all of them raw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EndpointDetail {
+    pub name: String,
+    pub device_state: String,
+    pub active_channels: u32,
+    pub callerid: Option<String>,
+    pub context: Option<String>,
+    pub fields: Vec<(String, String)>,
+}
+
+impl EndpointDetail {
+    pub fn from_message(m: &Message) -> Self {
+        EndpointDetail {
+            name: s(m, "ObjectName"),
+            device_state: s(m, "DeviceState"),
+            active_channels: num(m, "ActiveChannels"),
+            callerid: opt(m, "Callerid"),
+            context: opt(m, "Context"),
+            fields: m.headers.clone(),
+        }
+    }
+}
+
+/// One `CoreShowChannel` (CoreShowChannels).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CoreShowChannel {
+    pub channel: String,
+    pub uniqueid: String,
+    pub state: String,
+    pub caller_id_num: String,
+    /// C-escaped by Asterisk (`Bob O\'Brien`): kept as sent.
+    pub caller_id_name: String,
+    pub exten: String,
+    pub application: String,
+    pub duration: String,
+}
+
+impl CoreShowChannel {
+    pub fn from_message(m: &Message) -> Self {
+        CoreShowChannel {
+            channel: s(m, "Channel"),
+            uniqueid: s(m, "Uniqueid"),
+            state: s(m, "ChannelStateDesc"),
+            caller_id_num: s(m, "CallerIDNum"),
+            caller_id_name: s(m, "CallerIDName"),
+            exten: s(m, "Exten"),
+            application: s(m, "Application"),
+            duration: s(m, "Duration"),
+        }
+    }
+}
+
+/// `DeviceStateChange` events and `DeviceStateList` items.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeviceStateChange {
+    pub device: String,
+    /// devicestate.c's spelling: NOT_INUSE, INUSE, UNAVAILABLE…
+    pub state: String,
+}
+
+impl DeviceStateChange {
+    pub fn from_message(m: &Message) -> Self {
+        DeviceStateChange { device: s(m, "Device"), state: s(m, "State") }
+    }
+
+    /// The EndpointList spelling of the same state.
+    pub fn endpoint_spelling(&self) -> &'static str {
+        match self.state.as_str() {
+            "NOT_INUSE" => "Not in use",
+            "INUSE" => "In use",
+            "BUSY" => "Busy",
+            "INVALID" => "Invalid",
+            "UNAVAILABLE" => "Unavailable",
+            "RINGING" => "Ringing",
+            "RINGINUSE" => "Ring+Inuse",
+            "ONHOLD" => "On Hold",
+            _ => "Unknown",
+        }
+    }
+}
+
+/// One `OutboundRegistrationDetail` (PJSIPShowRegistrationsOutbound).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutboundRegistrationDetail {
+    pub name: String,
+    pub server_uri: String,
+    pub client_uri: String,
+    pub status: String,
+    pub next_reg: u64,
+}
+
+impl OutboundRegistrationDetail {
+    pub fn from_message(m: &Message) -> Self {
+        OutboundRegistrationDetail {
+            name: s(m, "ObjectName"),
+            server_uri: s(m, "ServerUri"),
+            client_uri: s(m, "ClientUri"),
+            status: s(m, "Status"),
+            next_reg: num(m, "NextReg"),
+        }
+    }
+}
+
+/// `ContactStatus` events.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContactStatus {
+    pub uri: String,
+    pub status: String,
+    pub aor: String,
+    pub endpoint: String,
+    pub rtt_us: u64,
+}
+
+impl ContactStatus {
+    pub fn from_message(m: &Message) -> Self {
+        ContactStatus {
+            uri: s(m, "URI"),
+            status: s(m, "ContactStatus"),
+            aor: s(m, "AOR"),
+            endpoint: s(m, "EndpointName"),
+            rtt_us: num(m, "RoundtripUsec"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_map_to_endpoints() {
+        assert_eq!(endpoint_of_channel("PJSIP/1001-0000000b"), Some("1001"));
+        assert_eq!(endpoint_of_channel("PJSIP/provider-trunk-0000000c"), Some("provider-trunk"));
+        assert_eq!(endpoint_of_channel("PJSIP/wiz-trunk"), Some("wiz-trunk"));
+        assert_eq!(endpoint_of_channel("Local/600@x-00000001;1"), None);
+    }
+}

@@ -5,6 +5,12 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '..');
 export const PORT = Number(process.env.ISPBX_E2E_PORT ?? 8011);
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
+/** A second server with no AMI configured, for the "AMI not connected" case. */
+export const NO_AMI_URL = `http://127.0.0.1:${PORT + 1}`;
+export const SIM_PORT = PORT + 27000;
+const bin = `${root}/target/release/ispbx`;
+const conf = `${root}/examples/sample-pbx/pjsip.conf`;
+const common = { ISPBX_PJSIP_CONF: conf, ISPBX_SITE_ROOT: `${root}/target/site`, RUST_LOG: 'info' };
 
 export default defineConfig({
   testDir: './tests',
@@ -32,21 +38,40 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
-  // The release server on the sample PBX. Playwright polls the URL until it
-  // answers, so nothing sleeps waiting for it.
-  webServer: {
-    command: `${root}/target/release/ispbx serve`,
-    cwd: root,
-    url: `${BASE_URL}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      ISPBX_LISTEN: `127.0.0.1:${PORT}`,
-      ISPBX_PJSIP_CONF: `${root}/examples/sample-pbx/pjsip.conf`,
-      ISPBX_SITE_ROOT: `${root}/target/site`,
-      RUST_LOG: 'info',
+  // The simulated PBX (AMI), the release server live on it, and one without AMI.
+  // Playwright polls each until it answers, so nothing sleeps waiting for it.
+  webServer: [
+    {
+      command: `${bin} simulate --ami-listen 127.0.0.1:${SIM_PORT}`,
+      cwd: root,
+      port: SIM_PORT,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { ...common, ISPBX_SIM_USERNAME: 'e2e', ISPBX_SIM_SECRET: 'e2e-sim-secret' },
     },
-  },
+    {
+      command: `${bin} serve`,
+      cwd: root,
+      url: `${BASE_URL}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        ...common,
+        ISPBX_LISTEN: `127.0.0.1:${PORT}`,
+        ISPBX_AMI_ADDR: `127.0.0.1:${SIM_PORT}`,
+        ISPBX_AMI_USERNAME: 'e2e',
+        ISPBX_AMI_SECRET: 'e2e-sim-secret',
+      },
+    },
+    {
+      command: `${bin} serve`,
+      cwd: root,
+      url: `${NO_AMI_URL}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { ...common, ISPBX_LISTEN: `127.0.0.1:${PORT + 1}` },
+    },
+  ],
 });

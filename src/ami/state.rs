@@ -2,7 +2,7 @@
 //! Pure: feed it list items and events, read it as often as you like.
 
 use super::message::Message;
-use super::types::{endpoint_of_channel, ContactList, ContactStatus, CoreShowChannel, DeviceStateChange, EndpointList};
+use super::types::{endpoint_of_channel, ContactList, ContactStatus, ContactStatusDetail, CoreShowChannel, DeviceStateChange, EndpointList};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,9 +46,12 @@ pub struct PbxState {
 }
 
 /// What an event did to the state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Applied {
     Changed,
+    /// A new contact: ContactStatus does not say where it registered from or
+    /// with what phone; PJSIPShowEndpoint for this one endpoint does.
+    Refresh(String),
     Unchanged,
     /// The event says the object set changed (a reload, an unknown endpoint):
     /// only a full resync can tell what it is now.
@@ -72,7 +75,7 @@ impl PbxState {
             for (aor, uri) in &e.contacts {
                 // Static contacts are not in ContactList: their status is what
                 // the endpoint's device state says of them.
-                let detail = contacts.iter().find(|c| &c.endpoint == &e.name && &c.uri == uri);
+                let detail = contacts.iter().find(|c| c.endpoint == e.name && &c.uri == uri);
                 ep.contacts.push(match detail {
                     Some(c) => Contact {
                         aor: aor.clone(),
@@ -162,15 +165,36 @@ impl PbxState {
                     x.rtt_us = Some(c.rtt_us);
                 }
             }
-            (status, None) => ep.contacts.push(Contact {
-                aor: c.aor.clone(),
-                uri: c.uri.clone(),
-                status: if matches!(status, "Created" | "Updated") { "NonQualified" } else { status }.to_string(),
-                rtt_us: Some(c.rtt_us).filter(|&r| r > 0),
-                ..Contact::default()
-            }),
+            (status, None) => {
+                ep.contacts.push(Contact {
+                    aor: c.aor.clone(),
+                    uri: c.uri.clone(),
+                    status: if matches!(status, "Created" | "Updated") { "NonQualified" } else { status }.to_string(),
+                    rtt_us: Some(c.rtt_us).filter(|&r| r > 0),
+                    ..Contact::default()
+                });
+                return Applied::Refresh(c.endpoint);
+            }
         }
         Applied::Changed
+    }
+
+    /// Fills in what PJSIPShowEndpoint tells of an endpoint's contacts.
+    pub fn merge_details(&mut self, endpoint: &str, details: &[ContactStatusDetail]) {
+        let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
+        for d in details {
+            if let Some(c) = ep.contacts.iter_mut().find(|c| c.uri == d.uri) {
+                c.via = d.via.clone().or(c.via.take());
+                c.user_agent = d.user_agent.clone().or(c.user_agent.take());
+                c.expires = d.expires.or(c.expires);
+                if !d.status.is_empty() {
+                    c.status = d.status.clone();
+                }
+                if d.rtt_us > 0 {
+                    c.rtt_us = Some(d.rtt_us);
+                }
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use super::client::{AmiClient, ClientOptions};
 use super::message::Action;
 use super::state::{Applied, PbxState};
-use super::types::{ContactList, CoreShowChannel, EndpointList};
+use super::types::{ContactList, ContactStatusDetail, CoreShowChannel, EndpointList};
 use super::AmiError;
 use std::time::{Duration, SystemTime};
 
@@ -96,6 +96,22 @@ async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &
                 match state.apply(&ev) {
                     Applied::Changed => dirty = true,
                     Applied::Unchanged => {}
+                    Applied::Refresh(name) => {
+                        let action = Action::new("PJSIPShowEndpoint").header("Endpoint", name.clone());
+                        match client.list(action).await {
+                            Ok(items) => {
+                                let details: Vec<_> = items
+                                    .iter()
+                                    .filter(|m| m.event() == Some("ContactStatusDetail"))
+                                    .map(ContactStatusDetail::from_message)
+                                    .collect();
+                                state.merge_details(&name, &details);
+                            }
+                            Err(AmiError::Action(why)) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {why}"),
+                            Err(e) => return Err(e),
+                        }
+                        dirty = true;
+                    }
                     Applied::ResyncNeeded => {
                         state = resync(&client).await?;
                         dirty = true;

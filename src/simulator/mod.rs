@@ -19,6 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use tokio_util::codec::Framed;
 
+/// Builds a response carrying the request's ActionID.
+type Reply<'a> = dyn Fn(&[(&str, &str)]) -> Message + 'a;
+
 pub const BANNER: &str = "Asterisk Call Manager/11.0.0";
 const SYSTEM_NAME: &str = "ispbx-sim";
 
@@ -347,7 +350,7 @@ impl Simulator {
         }
     }
 
-    fn answer(&self, action: &str, req: &Message, id: Option<&str>, reply: &dyn Fn(&[(&str, &str)]) -> Message) -> Vec<Message> {
+    fn answer(&self, action: &str, req: &Message, id: Option<&str>, reply: &Reply<'_>) -> Vec<Message> {
         let with_id = |mut m: Message| {
             if let Some(id) = id {
                 m.headers.insert(1, ("ActionID".into(), id.to_string()));
@@ -384,6 +387,44 @@ impl Simulator {
                     })
                     .collect();
                 list(reply, with_id, "Endpoints", "EndpointList", "No endpoints found", items)
+            }
+            "pjsipshowendpoint" => {
+                let name = arg("Endpoint");
+                let st = self.lock();
+                let Some(e) = st.endpoints.get(&name) else {
+                    let text = if name.is_empty() { "Endpoint parameter missing.\n".to_string() } else { format!("Unable to retrieve endpoint {name}\n") };
+                    return vec![reply(&[("Response", "Error"), ("Message", &text)])];
+                };
+                let mut items = vec![with_id(msg(&[
+                    ("Event", "EndpointDetail"),
+                    ("ObjectType", "endpoint"),
+                    ("ObjectName", &name),
+                    ("Aors", &e.aors.join(",")),
+                    ("Auth", &e.auths.join(",")),
+                    ("Transport", &e.transport),
+                    ("DeviceState", e.device_state().0),
+                    ("ActiveChannels", &e.channels.len().to_string()),
+                ]))];
+                for c in &e.contacts {
+                    items.push(with_id(msg(&[
+                        ("Event", "ContactStatusDetail"),
+                        ("AOR", &c.aor),
+                        ("URI", &c.uri),
+                        ("UserAgent", &c.user_agent),
+                        ("RegExpire", &c.expires.to_string()),
+                        ("ViaAddress", &c.via),
+                        ("CallID", ""),
+                        ("Status", &c.status),
+                        ("RoundtripUsec", &c.rtt_us.to_string()),
+                        ("EndpointName", &name),
+                        ("ID", &c.id),
+                    ])));
+                }
+                let n = items.len().to_string();
+                let mut out = vec![reply(&[("Response", "Success"), ("EventList", "start"), ("Message", "Following are Events for each object associated with the Endpoint")])];
+                out.extend(items);
+                out.push(with_id(msg(&[("Event", "EndpointDetailComplete"), ("EventList", "Complete"), ("ListItems", &n)])));
+                out
             }
             "pjsipshowcontacts" => {
                 let st = self.lock();
@@ -452,7 +493,7 @@ impl Simulator {
 }
 
 fn list(
-    reply: &dyn Fn(&[(&str, &str)]) -> Message,
+    reply: &Reply<'_>,
     with_id: impl Fn(Message) -> Message,
     what: &str,
     event: &str,

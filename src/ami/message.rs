@@ -96,14 +96,19 @@ impl Message {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         for (k, v) in &self.headers {
-            out.extend_from_slice(k.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(v.as_bytes());
-            out.extend_from_slice(b"\r\n");
+            write_header(&mut out, k, v);
         }
         out.extend_from_slice(b"\r\n");
         out
     }
+}
+
+/// One `Key: Value` line of the wire format.
+fn write_header(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 const SECRET_OPTIONS: &[&str] = &["password", "md5_cred", "oauth_secret", "refresh_token", "password_digest", "secret"];
@@ -184,19 +189,12 @@ impl Action {
         if action_id.is_some_and(|id| id.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))) {
             return Err(AmiError::Injection("ActionID".into()));
         }
-        out.extend_from_slice(b"Action: ");
-        out.extend_from_slice(self.name.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        write_header(out, "Action", &self.name);
         if let Some(id) = action_id {
-            out.extend_from_slice(b"ActionID: ");
-            out.extend_from_slice(id.as_bytes());
-            out.extend_from_slice(b"\r\n");
+            write_header(out, "ActionID", id);
         }
         for (k, v) in &self.headers {
-            out.extend_from_slice(k.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(v.as_bytes());
-            out.extend_from_slice(b"\r\n");
+            write_header(out, k, v);
         }
         out.extend_from_slice(b"\r\n");
         Ok(())

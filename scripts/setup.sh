@@ -8,7 +8,7 @@ CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
 BINARYEN_VERSION=132.0.0       # never Debian's binaryen 108: its output never hydrates
 
-export PATH="$ROOT/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$ROOT/.tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -31,9 +31,14 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
 fi
 
 if ! have cargo; then
-  echo "cargo not found: install Rust with rustup (https://rustup.rs) and run this again" >&2
-  exit 1
+  # Debian's own rustc (1.63) is far too old for leptos 0.8; rustup is the way.
+  say "rustup: installing the stable Rust toolchain"
+  if ! curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy; then
+    echo "could not install Rust: install it with rustup (https://rustup.rs) and run this again" >&2
+    exit 1
+  fi
 fi
+cargo clippy --version >/dev/null 2>&1 || { say "rustup: adding clippy"; rustup component add clippy; }
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "rustup: adding wasm32-unknown-unknown"

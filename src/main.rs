@@ -166,8 +166,10 @@ async fn simulate(args: SimulateArgs, pjsip_conf: std::path::PathBuf) -> ExitCod
         args.ami_listen,
         args.username
     );
-    tokio::select! {
-        _ = sim.serve(listener) => ExitCode::SUCCESS,
-        _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
-    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let serving = tokio::spawn(sim.serve(listener, shutdown.clone()));
+    let _ = tokio::signal::ctrl_c().await;
+    shutdown.cancel();
+    let _ = serving.await;
+    ExitCode::SUCCESS
 }

@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use tokio_util::codec::Framed;
+use tokio_util::sync::CancellationToken;
 
 /// Builds a response carrying the request's ActionID.
 type Reply<'a> = dyn Fn(&[(&str, &str)]) -> Message + 'a;
@@ -98,6 +99,16 @@ pub struct Simulator {
 
 fn msg(pairs: &[(&str, &str)]) -> Message {
     Message { headers: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+}
+
+/// A response whose first header (`Response`) is followed by the request's ActionID, as Asterisk orders them.
+fn response(id: Option<&str>, pairs: &[(&str, &str)]) -> Message {
+    let mut m = msg(&pairs[..1]);
+    if let Some(id) = id {
+        m.headers.push(("ActionID".into(), id.to_string()));
+    }
+    m.headers.extend(pairs[1..].iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    m
 }
 
 fn now() -> u64 {
@@ -187,7 +198,7 @@ impl Simulator {
         ep.contacts.push(SimContact {
             aor: aor.clone(),
             uri: uri.clone(),
-            status: "Reachable".into(),
+            status: "NonQualified".into(),
             via: via.into(),
             user_agent: user_agent.into(),
             rtt_us: rtt,
@@ -198,12 +209,17 @@ impl Simulator {
         let cs = |status: &str, rtt: &str| {
             msg(&[("Event", "ContactStatus"), ("URI", &uri), ("ContactStatus", status), ("AOR", &aor), ("EndpointName", name), ("RoundtripUsec", rtt)])
         };
+        // The order of ../shared/fixtures/ami/51_events_30s: the contact is
+        // created, the device becomes available, then the first qualify answers.
         self.emit("system", cs("NonQualified", "0"));
         if !was_available {
             self.emit("system", msg(&[("Event", "PeerStatus"), ("ChannelType", "PJSIP"), ("Peer", &format!("PJSIP/{name}")), ("PeerStatus", "Reachable")]));
         }
-        self.emit("system", cs("Reachable", &rtt.to_string()));
         self.device_change(name, before, ep);
+        if let Some(c) = ep.contacts.last_mut() {
+            c.status = "Reachable".into();
+        }
+        self.emit("system", cs("Reachable", &rtt.to_string()));
         Ok(())
     }
 
@@ -214,13 +230,14 @@ impl Simulator {
         let before = ep.device_state().1;
         let gone: Vec<SimContact> = ep.contacts.iter().filter(|c| c.dynamic).cloned().collect();
         ep.contacts.retain(|c| !c.dynamic);
+        // Recorded order: PeerStatus, the contacts removed, then the device state.
         if !gone.is_empty() && !ep.available() {
             self.emit("system", msg(&[("Event", "PeerStatus"), ("ChannelType", "PJSIP"), ("Peer", &format!("PJSIP/{name}")), ("PeerStatus", "Unreachable")]));
         }
-        self.device_change(name, before, ep);
         for c in gone {
             self.emit("system", msg(&[("Event", "ContactStatus"), ("URI", &c.uri), ("ContactStatus", "Removed"), ("AOR", &c.aor), ("EndpointName", name), ("RoundtripUsec", "0")]));
         }
+        self.device_change(name, before, ep);
         Ok(())
     }
 
@@ -276,13 +293,24 @@ impl Simulator {
         }
     }
 
-    /// Serves AMI on `listener` until the task is dropped.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+    /// Serves AMI on `listener` until `shutdown` is cancelled, which closes
+    /// the listener and every session at once, as a stopping Asterisk does.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let stream = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => continue,
+                },
+            };
             let sim = self.clone();
+            let shutdown = shutdown.clone();
             tokio::spawn(async move {
-                let _ = sim.session(stream).await;
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = sim.session(stream) => {}
+                }
             });
         }
     }
@@ -308,14 +336,7 @@ impl Simulator {
             let Frame::Message(req) = frame? else { continue };
             let action = req.get("Action").unwrap_or("").to_string();
             let id = req.action_id().map(str::to_string);
-            let reply = |pairs: &[(&str, &str)]| {
-                let mut m = msg(&pairs[..1]);
-                if let Some(id) = &id {
-                    m.headers.push(("ActionID".into(), id.clone()));
-                }
-                m.headers.extend(pairs[1..].iter().map(|(k, v)| (k.to_string(), v.to_string())));
-                m
-            };
+            let reply = |pairs: &[(&str, &str)]| response(id.as_deref(), pairs);
             if action.eq_ignore_ascii_case("Login") {
                 let user = req.get("Username").unwrap_or("");
                 let secret = req.get("Secret").unwrap_or("");
@@ -337,17 +358,25 @@ impl Simulator {
                 conn.send(Frame::Message(reply(&[("Response", "Error"), ("Message", "Permission denied")]))).await?;
                 continue;
             }
-            if !action.starts_with("Sim") {
-                self.actions.fetch_add(1, Ordering::Relaxed);
-            }
-            let out = self.answer(&action, &req, id.as_deref(), &reply);
-            for m in out {
+            for m in self.respond(&req) {
                 conn.send(Frame::Message(m)).await?;
             }
             if action.eq_ignore_ascii_case("Logoff") {
                 return Ok(());
             }
         }
+    }
+
+    /// What a logged-in session gets back for `req`, in order. `Sim*` control
+    /// actions are not counted, so `SimStats` reports only what a client asked.
+    pub fn respond(&self, req: &Message) -> Vec<Message> {
+        let action = req.get("Action").unwrap_or("");
+        if !action.starts_with("Sim") {
+            self.actions.fetch_add(1, Ordering::Relaxed);
+        }
+        let id = req.action_id();
+        let reply = |pairs: &[(&str, &str)]| response(id, pairs);
+        self.answer(action, req, id, &reply)
     }
 
     fn answer(&self, action: &str, req: &Message, id: Option<&str>, reply: &Reply<'_>) -> Vec<Message> {

@@ -1,0 +1,205 @@
+//! The AMI client and supervisor against the simulator: the unsolicited event
+//! stream, and a PBX that goes away and comes back (an Asterisk restart).
+
+mod common;
+
+use ispbx::ami::client::ClientOptions;
+use ispbx::ami::supervisor::{self, SupervisorOptions, Update};
+use ispbx::ami::types::endpoint_of_channel;
+use ispbx::ami::{Action, AmiClient, AmiError, Credentials, Message};
+use ispbx::pjsip::PjsipConfig;
+use ispbx::simulator::Simulator;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const USER: &str = "labadmin";
+const SECRET: &str = "LabAmi-5038-secret";
+/// Generous: a bound on a broken test, not a timing assertion.
+const WAIT: Duration = Duration::from_secs(10);
+
+fn simulator() -> Arc<Simulator> {
+    let cfg = PjsipConfig::load(&common::fixture("pjsip/pjsip.conf"));
+    assert!(cfg.error().is_none(), "{:?}", cfg.error());
+    Arc::new(Simulator::from_config(&cfg, vec![(USER.into(), SECRET.into())]))
+}
+
+/// A running simulated PBX; `stop` is Asterisk going down: listener and sessions close.
+struct Pbx {
+    sim: Arc<Simulator>,
+    addr: String,
+    stop: CancellationToken,
+}
+
+impl Pbx {
+    async fn start(sim: Arc<Simulator>, addr: &str) -> Pbx {
+        let listener = TcpListener::bind(addr).await.expect("bind");
+        let addr = listener.local_addr().unwrap().to_string();
+        let stop = CancellationToken::new();
+        tokio::spawn(sim.clone().serve(listener, stop.clone()));
+        Pbx { sim, addr, stop }
+    }
+}
+
+fn opts(addr: &str) -> ClientOptions {
+    let mut o = ClientOptions::new(addr, Credentials::new(USER, SECRET));
+    o.action_timeout = Duration::from_secs(3);
+    o
+}
+
+/// (event, the fields the state store reads) — channel numbers differ between
+/// runs, so a channel is reduced to its endpoint.
+fn essence(m: &Message) -> Option<String> {
+    let ev = m.event()?;
+    let f = |k: &str| m.get(k).unwrap_or("-").to_string();
+    Some(match ev {
+        "ContactStatus" => format!("{ev} {} {} {}", f("AOR"), f("URI"), f("ContactStatus")),
+        "PeerStatus" => format!("{ev} {} {}", f("Peer"), f("PeerStatus")),
+        "DeviceStateChange" => format!("{ev} {} {}", f("Device"), f("State")),
+        "Newchannel" | "Hangup" => format!("{ev} {}", endpoint_of_channel(m.get("Channel")?)?),
+        _ => return None,
+    })
+}
+
+fn keys(m: &Message) -> Vec<&str> {
+    m.headers.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+async fn next_event(events: &mut mpsc::Receiver<Message>) -> Message {
+    tokio::time::timeout(WAIT, events.recv()).await.expect("an event in time").expect("the stream is open")
+}
+
+#[tokio::test]
+async fn the_event_stream_carries_asterisk_events_in_recorded_order_and_shape() {
+    let sim = simulator();
+    // The lab as recorded (fixtures/ami/README.md): 1001 registered over UDP.
+    sim.register("1001", "127.0.0.1:5071", "sipp").unwrap();
+    let pbx = Pbx::start(sim, "127.0.0.1:0").await;
+    let (_client, mut events) = AmiClient::connect(&opts(&pbx.addr)).await.unwrap();
+    assert_eq!(next_event(&mut events).await.event(), Some("FullyBooted"));
+
+    // What 51_events_30s shows happening to 1001 and 1003: 1003 registers,
+    // 1001 calls, 1003 unregisters, 1001 hangs up.
+    pbx.sim.register("1003", "127.0.0.1:5073", "sipp").unwrap();
+    pbx.sim.call("1001").unwrap();
+    pbx.sim.unregister("1003").unwrap();
+    pbx.sim.hangup("1001").unwrap();
+
+    let recorded: Vec<Message> = {
+        let raw = common::read("ami/51_events_30s.response");
+        let mut codec = ispbx::ami::AmiCodec::default_after_banner();
+        let mut buf = bytes::BytesMut::from(&raw[..]);
+        let mut out = Vec::new();
+        while let Some(f) = tokio_util::codec::Decoder::decode(&mut codec, &mut buf).unwrap() {
+            if let ispbx::ami::Frame::Message(m) = f {
+                out.push(m);
+            }
+        }
+        out
+    };
+    let about = |m: &&Message| {
+        essence(m).is_some_and(|e| e.contains("PJSIP/1001") || e.contains("PJSIP/1003") || e.contains(" 1001") || e.contains(" 1003"))
+    };
+    let want: Vec<&Message> = recorded.iter().filter(about).collect();
+    assert_eq!(want.len(), 11, "the recording's story for 1001 and 1003");
+
+    let mut got = Vec::new();
+    while got.len() < want.len() {
+        let m = next_event(&mut events).await;
+        if about(&&m) {
+            got.push(m);
+        }
+    }
+    let want_essence: Vec<_> = want.iter().filter_map(|m| essence(m)).collect();
+    let got_essence: Vec<_> = got.iter().filter_map(essence).collect();
+    // RTT and the sipp URI are the only things a lab run and the simulator differ in.
+    let norm = |v: Vec<String>| v.into_iter().map(|e| e.replace("sip:1003@127.0.0.1:5073", "URI")).collect::<Vec<_>>();
+    assert_eq!(norm(got_essence), norm(want_essence));
+    for (g, w) in got.iter().zip(&want) {
+        // Newchannel/Hangup carry caller ids and causes in the same headers;
+        // every event has exactly the recorded header names, in order.
+        let mut wk = keys(w);
+        wk.retain(|k| !matches!(*k, "EventTV"));
+        assert_eq!(keys(g), wk, "{:?}", g.event());
+    }
+}
+
+async fn next_update(rx: &mut mpsc::UnboundedReceiver<Update>, what: &str, pred: impl Fn(&Update) -> bool) -> Update {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let u = rx.recv().await.expect("the supervisor runs");
+            if pred(&u) {
+                return u;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no update: {what}"))
+}
+
+fn online(u: &Update, name: &str) -> bool {
+    matches!(u, Update::Connected(s) if s.endpoints.get(name).is_some_and(|e| e.contacts.iter().any(|c| c.available() && c.via.is_some())))
+}
+
+#[tokio::test]
+async fn the_supervisor_follows_events_and_survives_an_asterisk_restart() {
+    let sim = simulator();
+    let pbx = Pbx::start(sim.clone(), "127.0.0.1:0").await;
+    let addr = pbx.addr.clone();
+    let mut o = SupervisorOptions::new(opts(&addr));
+    o.backoff_min = Duration::from_millis(20);
+    o.backoff_max = Duration::from_millis(200);
+    o.publish_every = Duration::from_millis(10);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let supervisor = tokio::spawn(supervisor::run(o, move |u| {
+        let _ = tx.send(u);
+    }));
+
+    let first = next_update(&mut rx, "first resync", |u| matches!(u, Update::Connected(_))).await;
+    let Update::Connected(state) = first else { unreachable!() };
+    assert_eq!(state.endpoints.len(), 14);
+    let actions_after_resync = sim.actions_received();
+    assert_eq!(actions_after_resync, 3, "one resync is three actions");
+
+    // Events keep the state current; a new contact costs one PJSIPShowEndpoint.
+    sim.register("1003", "192.0.2.33:5060", "Yealink SIP-T54W").unwrap();
+    let u = next_update(&mut rx, "1003 registered", |u| online(u, "1003")).await;
+    let Update::Connected(state) = u else { unreachable!() };
+    let c = state.endpoints["1003"].contacts.iter().find(|c| c.via.is_some()).unwrap();
+    assert_eq!(c.via.as_deref(), Some("192.0.2.33:5060"));
+    assert_eq!(c.user_agent.as_deref(), Some("Yealink SIP-T54W"));
+    assert_eq!(sim.actions_received(), actions_after_resync + 1);
+
+    // Asterisk stops: every session closes and nobody listens.
+    pbx.stop.cancel();
+    let down = next_update(&mut rx, "disconnection", |u| matches!(u, Update::Disconnected(_))).await;
+    assert!(matches!(&down, Update::Disconnected(why) if !why.is_empty()), "{down:?}");
+
+    // It comes back on the same port (astdb keeps 1003's registration) and
+    // a phone registered meanwhile: the supervisor reconnects and resyncs.
+    sim.register("1005", "192.0.2.55:5060", "Polycom VVX 450").unwrap();
+    let _pbx = Pbx::start(sim.clone(), &addr).await;
+    let back = next_update(&mut rx, "reconnected", |u| matches!(u, Update::Connected(_))).await;
+    assert!(online(&back, "1003") && online(&back, "1005"), "{back:?}");
+
+    supervisor.abort();
+}
+
+#[tokio::test]
+async fn callers_fail_promptly_when_asterisk_goes_away() {
+    let pbx = Pbx::start(simulator(), "127.0.0.1:0").await;
+    // An action timeout longer than WAIT: only noticing the closed socket can answer in time.
+    let mut o = opts(&pbx.addr);
+    o.action_timeout = Duration::from_secs(600);
+    let (client, mut events) = AmiClient::connect(&o).await.unwrap();
+    assert!(client.action(Action::new("Ping")).await.unwrap().is_success());
+    pbx.stop.cancel();
+    while tokio::time::timeout(WAIT, events.recv()).await.expect("the event stream ends").is_some() {}
+    let err = tokio::time::timeout(WAIT, client.action(Action::new("Ping"))).await.expect("fails, not waits").unwrap_err();
+    assert!(matches!(err, AmiError::Closed | AmiError::Io(_)), "{err:?}");
+    // Nobody listens any more: connecting is refused, not hung.
+    let err = AmiClient::connect(&opts(&pbx.addr)).await.unwrap_err();
+    assert!(matches!(err, AmiError::Connect { .. }), "{err:?}");
+}

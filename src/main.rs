@@ -47,6 +47,10 @@ fn pjsip(command: PjsipCommand) -> ExitCode {
             }
             if report::would_load(&cfg) { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
+        PjsipCommand::Generate { extensions } => {
+            print!("{}", ispbx::pjsip::generate::extensions(extensions));
+            ExitCode::SUCCESS
+        }
         PjsipCommand::Check { path } => {
             let cfg = PjsipConfig::load(&path);
             print!("{}", report::check_lines(&cfg));
@@ -65,6 +69,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=info".into()),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     let addr = args.listen_addr();
@@ -106,7 +112,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }));
     }
 
-    let state = AppState { leptos_options, config, live };
+    let state = AppState::new(leptos_options, config, live);
     let app = routes::router(
         state,
         &routes::RouterOptions {
@@ -121,7 +127,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!("ISPBX Manager listening on http://{addr} (pjsip.conf: {})", args.pjsip_conf.display());
+    // The bound address, not the asked one: port 0 picks a free port (tests do).
+    let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |a| a.to_string());
+    tracing::info!("ISPBX Manager listening on http://{bound} (pjsip.conf: {})", args.pjsip_conf.display());
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -163,7 +171,7 @@ async fn simulate(args: SimulateArgs, pjsip_conf: std::path::PathBuf) -> ExitCod
     eprintln!(
         "ispbx simulate: a simulated PBX ({} endpoints) speaks AMI on {} (user {})",
         cfg.objects_of("endpoint").count(),
-        args.ami_listen,
+        listener.local_addr().map_or_else(|_| args.ami_listen.to_string(), |a| a.to_string()),
         args.username
     );
     let shutdown = tokio_util::sync::CancellationToken::new();

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// What Asterisk would say of the endpoint's reachability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EndpointState {
     /// An AOR of the endpoint has a Reachable or NonQualified contact.
@@ -38,6 +39,7 @@ impl EndpointState {
 
 /// Where the endpoint is defined.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EndpointSource {
     /// A section of pjsip.conf (or a file it includes).
@@ -50,6 +52,7 @@ pub enum EndpointSource {
 
 /// One registered (or static) contact of an AOR.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ContactInfo {
     pub aor: String,
     pub uri: String,
@@ -69,6 +72,7 @@ pub struct ContactInfo {
 
 /// One row of `GET /endpoints`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointSummary {
     pub objectname: String,
     /// `online` or `offline`, as specified.
@@ -88,6 +92,7 @@ pub struct EndpointSummary {
 
 /// The live connection to Asterisk, as readers see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AmiStatus {
     pub connected: bool,
     /// What is wrong when not connected ("AMI not connected", "Authentication failed"…).
@@ -97,6 +102,7 @@ pub struct AmiStatus {
 
 /// The state of the config the answers come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigStatus {
     /// The config file read, as configured.
     pub path: String,
@@ -105,8 +111,39 @@ pub struct ConfigStatus {
     pub error: Option<String>,
 }
 
+/// `GET /`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiRoot {
+    #[cfg_attr(feature = "ssr", schema(example = "ISPBX Manager API"))]
+    pub message: String,
+}
+
+/// Every error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// "Extension not found", "Error reading PJSIP configuration", "Not Found"…
+    #[cfg_attr(feature = "ssr", schema(example = "Extension not found"))]
+    pub detail: String,
+}
+
+/// `GET /endpoints/{extension}/config`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EndpointConfigResponse {
+    pub status: String,
+    pub extension: String,
+    /// The endpoint object's effective options in file order, templates
+    /// resolved, list options joined with `,`, every value a string. Never a
+    /// secret and never another object's keys.
+    #[cfg_attr(feature = "ssr", schema(value_type = std::collections::HashMap<String, String>))]
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
 /// `GET /endpoints`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointList {
     pub status: String,
     pub endpoints: Vec<EndpointSummary>,
@@ -116,6 +153,7 @@ pub struct EndpointList {
 
 /// `details` of `GET /endpoints/{extension}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointDetails {
     #[serde(flatten)]
     pub summary: EndpointSummary,
@@ -129,6 +167,7 @@ pub struct EndpointDetails {
 
 /// `GET /endpoints/{extension}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointDetailResponse {
     pub status: String,
     pub extension: String,
@@ -138,6 +177,7 @@ pub struct EndpointDetailResponse {
 
 /// Where one effective value was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ValueSource {
     pub file: String,
     pub line: u32,
@@ -147,6 +187,7 @@ pub struct ValueSource {
 
 /// One row of the effective config, with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigOption {
     pub name: String,
     /// Empty for a secret: the value never leaves the server.
@@ -158,6 +199,7 @@ pub struct ConfigOption {
 
 /// The dashboard's detail page: details plus the effective config with provenance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointView {
     pub details: EndpointDetails,
     pub options: Vec<ConfigOption>,
@@ -168,6 +210,7 @@ pub struct EndpointView {
 
 /// An auth, aor or other object an endpoint refers to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RelatedObject {
     #[serde(rename = "type")]
     pub kind: String,

@@ -45,6 +45,8 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"ISPBX Manager"</A>
                 <nav aria-label="Main">
                     <A href="/endpoints">"Endpoints"</A>
+                    // Served by the server, not the router: a full page load.
+                    <a href="/docs" rel="external">"API"</a>
                 </nav>
             </header>
             <main id="main" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>

@@ -23,6 +23,7 @@ pub use parser::{Config, LoadStatus};
 pub use secret::{Secret, Value, REDACTED};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The wizard's file name, looked for beside pjsip.conf.
 pub const WIZARD_FILE: &str = "pjsip_wizard.conf";
@@ -40,11 +41,14 @@ pub enum PjsipError {
 pub struct PjsipConfig {
     pub main: Config,
     pub wizard: Option<Config>,
+    /// In Asterisk's order. Read-only after load: the lookup index points into it.
     pub objects: Vec<Object>,
     /// Object-level findings (the parser's are in `main` and `wizard`).
     pub object_diagnostics: Vec<Diagnostic>,
     /// Asterisk would reject at least one object or type.
     pub rejected: bool,
+    /// (type, name) → the first such object: API lookups must not scan 15,000 objects.
+    by_name: rustc_hash::FxHashMap<(Arc<str>, Arc<str>), usize>,
 }
 
 impl PjsipConfig {
@@ -69,12 +73,17 @@ impl PjsipConfig {
             set.diagnostics.extend(ws.diagnostics);
             set.rejected |= ws.rejected;
         }
+        let mut by_name = rustc_hash::FxHashMap::default();
+        for (i, o) in set.objects.iter().enumerate() {
+            by_name.entry((o.kind.clone(), o.name.clone())).or_insert(i);
+        }
         PjsipConfig {
             main,
             wizard,
             objects: set.objects,
             object_diagnostics: set.diagnostics,
             rejected: set.rejected,
+            by_name,
         }
     }
 
@@ -124,9 +133,8 @@ impl PjsipConfig {
     }
 
     pub fn object(&self, kind: &str, name: &str) -> Option<&Object> {
-        self.objects
-            .iter()
-            .find(|o| &*o.kind == kind && &*o.name == name)
+        let key: (Arc<str>, Arc<str>) = (kind.into(), name.into());
+        self.by_name.get(&key).and_then(|&i| self.objects.get(i))
     }
 
     /// Every file read, for change detection.

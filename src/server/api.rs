@@ -9,42 +9,73 @@ use axum::extract::{Path, State};
 use axum::extract::rejection::PathRejection;
 use axum::http::{header, HeaderValue, Request, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::Serialize;
-use serde_json::json;
+use super::json_body::JsonBody;
+use crate::model::{ApiRoot, EndpointConfigResponse, EndpointDetailResponse, EndpointList, ErrorBody};
 
-/// JSON with the headers every API answer carries.
-fn json<T: Serialize>(value: &T) -> Response {
-    let mut res = Json(value).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
+/// A query this server could only misread: not UTF-8 once percent-decoded,
+/// or control characters in it. Well-formed unknown parameters are ignored,
+/// as the original API ignored them.
+fn junk_query(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| match percent_encoding::percent_decode_str(q).decode_utf8() {
+        Ok(text) => text.chars().any(char::is_control),
+        Err(_) => true,
+    })
 }
 
-/// Serves the page to browsers, or the JSON `api` computes to everyone else.
+/// Serves the page to browsers, or the JSON `api` computes to everyone else
+/// (304 when their `If-None-Match` still holds).
 async fn negotiated(
     state: &AppState,
     req: Request<Body>,
-    api: impl FnOnce(&AppState) -> Result<Response, ApiError>,
+    api: impl FnOnce(&AppState) -> Result<JsonBody, ApiError>,
 ) -> Response {
-    let mut res = if wants_html(req.headers()) {
+    let mut res = if junk_query(req.uri()) {
+        ApiError::BadRequest.into_response()
+    } else if wants_html(req.headers()) {
         state.render_page(req).await
     } else {
-        api(state).unwrap_or_else(IntoResponse::into_response)
+        match api(state) {
+            Ok(body) => body.respond(req.headers()),
+            Err(e) => e.into_response(),
+        }
     };
     res.headers_mut()
         .append(header::VARY, HeaderValue::from_static("accept"));
     res
 }
 
+/// The API's welcome.
+#[utoipa::path(get, path = "/", tag = "api",
+    responses((status = 200, description = "Always", body = ApiRoot)))]
 pub async fn root(State(state): State<AppState>, req: Request<Body>) -> Response {
-    negotiated(&state, req, |_| Ok(json(&json!({ "message": "ISPBX Manager API" })))).await
+    negotiated(&state, req, |_| JsonBody::of(&ApiRoot { message: "ISPBX Manager API".into() })).await
 }
 
+/// Every endpoint of the config (pjsip.conf and pjsip_wizard.conf) and every
+/// endpoint Asterisk reports, with its live status. Templates are never listed.
+/// Served from memory: no AMI action per request. Send `If-None-Match` to poll cheaply.
+#[utoipa::path(get, path = "/endpoints", tag = "api",
+    responses(
+        (status = 200, description = "The endpoints; `ami.connected` false means every status is offline because Asterisk is unreachable", body = EndpointList),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 400, description = "A query string that is not text", body = ErrorBody),
+        (status = 500, description = "No readable PJSIP configuration", body = ErrorBody,
+            example = json!({"detail": "Error reading PJSIP configuration"})),
+    ))]
 pub async fn endpoints(State(state): State<AppState>, req: Request<Body>) -> Response {
-    negotiated(&state, req, |s| Ok(json(&s.endpoint_list()?))).await
+    negotiated(&state, req, AppState::endpoint_list_json).await
 }
 
+/// One endpoint: the list's fields plus its auths and AORs.
+#[utoipa::path(get, path = "/endpoints/{extension}", tag = "api",
+    params(("extension" = String, Path, description = "The endpoint's name, e.g. 1001")),
+    responses(
+        (status = 200, description = "The endpoint", body = EndpointDetailResponse),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 404, description = "No such endpoint (templates and malformed names included)", body = ErrorBody,
+            example = json!({"detail": "Extension not found"})),
+        (status = 500, description = "No readable PJSIP configuration", body = ErrorBody),
+    ))]
 pub async fn endpoint(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -52,11 +83,21 @@ pub async fn endpoint(
 ) -> Response {
     negotiated(&state, req, |s| {
         let Path(ext) = path.map_err(|_| ApiError::ExtensionNotFound)?;
-        Ok(json(&s.endpoint_detail(&ext)?))
+        JsonBody::of(&s.endpoint_detail(&ext)?)
     })
     .await
 }
 
+/// The endpoint object's effective configuration, secrets left out.
+#[utoipa::path(get, path = "/endpoints/{extension}/config", tag = "api",
+    params(("extension" = String, Path, description = "The endpoint's name, e.g. 1001")),
+    responses(
+        (status = 200, description = "The effective options", body = EndpointConfigResponse),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 404, description = "No such endpoint in the config", body = ErrorBody,
+            example = json!({"detail": "Extension not found"})),
+        (status = 500, description = "No readable PJSIP configuration", body = ErrorBody),
+    ))]
 pub async fn endpoint_config(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -65,7 +106,7 @@ pub async fn endpoint_config(
     negotiated(&state, req, |s| {
         let Path(ext) = path.map_err(|_| ApiError::ExtensionNotFound)?;
         let config = s.endpoint_config(&ext)?;
-        Ok(json(&json!({ "status": "success", "extension": ext, "config": config })))
+        JsonBody::of(&EndpointConfigResponse { status: "success".into(), extension: ext, config })
     })
     .await
 }

@@ -67,6 +67,13 @@ pub enum PjsipCommand {
     Check {
         path: PathBuf,
     },
+    /// Print a synthetic pjsip.conf with N extensions (endpoint, auth and aor
+    /// each, from 10000 up) sharing three templates: for load tests and demos
+    /// of a large PBX. Passwords are generated, not real.
+    Generate {
+        #[arg(default_value_t = 5000)]
+        extensions: usize,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

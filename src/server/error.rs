@@ -20,6 +20,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("Request timed out")]
     Timeout,
+    /// A bug of ours; the cause is logged where it happens.
+    #[error("Internal Server Error")]
+    Internal,
+    /// A request this server will not read (a path or query that is not text).
+    #[error("Bad Request")]
+    BadRequest,
 }
 
 impl ApiError {
@@ -29,6 +35,8 @@ impl ApiError {
             ApiError::ConfigUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 }

@@ -2,10 +2,13 @@
 //! pages and server functions, static files, and the middleware every request
 //! passes through.
 
-use super::api;
+use super::{api, openapi};
+use super::error::ApiError;
 use super::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
@@ -14,7 +17,6 @@ use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Paths of the specification. Each answers JSON or the dashboard by Accept.
@@ -41,6 +43,8 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(API_PATHS[1], get(api::endpoints))
         .route(API_PATHS[2], get(api::endpoint))
         .route(API_PATHS[3], get(api::endpoint_config))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
         .leptos_routes_with_context(&state, pages, || (), move || {
             crate::app::shell(shell_options.clone())
         })
@@ -48,6 +52,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state);
 
+    let limit = opts.request_timeout;
     let request_id = HeaderName::from_static("x-request-id");
     let cors = (!opts.cors_origins.is_empty()).then(|| {
         let origins: Vec<_> = opts
@@ -75,9 +80,19 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
             .layer(PropagateRequestIdLayer::new(request_id))
             .option_layer(cors)
             .layer(CompressionLayer::new())
-            .layer(TimeoutLayer::with_status_code(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                opts.request_timeout,
-            )),
+            .layer(axum::middleware::from_fn(move |req, next| timeout(limit, req, next))),
     )
+}
+
+/// No request waits forever: past the limit the client gets
+/// `503 {"detail":"Request timed out"}` and the handler is dropped. (tower-http's
+/// TimeoutLayer would answer with an empty body; every API error has a `detail`.)
+async fn timeout(limit: Duration, req: Request<Body>, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!("request timed out after {limit:?}");
+            ApiError::Timeout.into_response()
+        }
+    }
 }

@@ -1,0 +1,116 @@
+//! `/openapi.json`, generated from the Rust types the API serialises, and
+//! `/docs`, a reference page rendered from that same document on the server
+//! (no CDN, no script: it must work on a PBX network with no internet).
+
+use super::api;
+use crate::model::*;
+use axum::http::{header, HeaderValue};
+use axum::response::{Html, IntoResponse, Response};
+use std::fmt::Write;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ISPBX Manager API",
+        description = "PJSIP endpoints of an Asterisk PBX: the configuration as Asterisk resolves it, and the live state kept from one AMI connection.\n\nEvery path answers JSON unless the client prefers `text/html` (then it serves the dashboard), and sends `Vary: Accept`. JSON answers carry a weak `ETag` and `Cache-Control: no-cache`; send `If-None-Match` to get `304 Not Modified` while nothing changed. Errors are `{\"detail\": …}`.",
+    ),
+    paths(api::root, api::endpoints, api::endpoint, api::endpoint_config),
+    components(schemas(ApiRoot, ErrorBody, EndpointList, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse)),
+    tags((name = "api", description = "The documented API of ISPBX Manager"))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> Response {
+    let mut res = axum::Json(ApiDoc::openapi()).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn pretty<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn operation(out: &mut String, method: &str, path: &str, op: &Operation) {
+    let id = format!("{method}-{path}").replace(['/', '{', '}'], "-");
+    let _ = write!(out, r#"<section class="api-op" id="{}"><h2><code>{} {}</code></h2>"#, esc(&id), method.to_uppercase(), esc(path));
+    if let Some(d) = op.description.as_deref().or(op.summary.as_deref()) {
+        for para in d.split("\n\n") {
+            let _ = write!(out, "<p>{}</p>", esc(para));
+        }
+    }
+    if let Some(params) = op.parameters.as_ref().filter(|p| !p.is_empty()) {
+        out.push_str("<h3>Parameters</h3><table><thead><tr><th scope=col>Name</th><th scope=col>In</th><th scope=col>Description</th></tr></thead><tbody>");
+        for p in params {
+            let location = serde_json::to_value(&p.parameter_in).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let _ = write!(out, "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", esc(&p.name), esc(&location), esc(p.description.as_deref().unwrap_or("")));
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str("<h3>Responses</h3><table><thead><tr><th scope=col>Status</th><th scope=col>Description</th><th scope=col>Body</th></tr></thead><tbody>");
+    for (status, response) in &op.responses.responses {
+        let (desc, body) = match response {
+            RefOr::T(r) => {
+                let schema = r.content.get("application/json").and_then(|c| c.schema.as_ref()).map(|s| match s {
+                    RefOr::Ref(r) => {
+                        let name = r.ref_location.rsplit('/').next().unwrap_or("");
+                        format!(r##"<a href="#schema-{0}">{0}</a>"##, esc(name))
+                    }
+                    RefOr::T(_) => "inline".into(),
+                });
+                (r.description.clone(), schema.unwrap_or_default())
+            }
+            RefOr::Ref(r) => (String::new(), esc(&r.ref_location)),
+        };
+        let _ = write!(out, "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", esc(status), esc(&desc), body);
+    }
+    out.push_str("</tbody></table></section>");
+}
+
+/// The API reference as a page.
+pub async fn docs() -> Response {
+    let doc = ApiDoc::openapi();
+    let mut body = String::new();
+    if let Some(d) = &doc.info.description {
+        for para in d.split("\n\n") {
+            let _ = write!(body, "<p>{}</p>", esc(para));
+        }
+    }
+    body.push_str(r#"<p>The machine-readable document is at <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1).</p>"#);
+    for (path, item) in &doc.paths.paths {
+        if let Some(op) = &item.get {
+            operation(&mut body, "get", path, op);
+        }
+    }
+    body.push_str("<h2>Schemas</h2>");
+    if let Some(components) = &doc.components {
+        for (name, schema) in &components.schemas {
+            let description = match schema {
+                RefOr::T(Schema::Object(o)) => o.description.clone(),
+                _ => None,
+            };
+            let _ = write!(
+                body,
+                r#"<section class="api-schema" id="schema-{0}"><h3>{0}</h3>{1}<pre><code>{2}</code></pre></section>"#,
+                esc(name),
+                description.map(|d| format!("<p>{}</p>", esc(&d))).unwrap_or_default(),
+                esc(&pretty(schema))
+            );
+        }
+    }
+    let page = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>API reference · ISPBX Manager</title><link rel="stylesheet" href="/pkg/ispbx.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body><header class="topbar"><a class="brand" href="/">ISPBX Manager</a><nav aria-label="Main"><a href="/endpoints">Endpoints</a> <a href="/docs" aria-current="page">API</a></nav></header><main class="api-docs"><h1>{} <small>{}</small></h1>{}</main></body></html>"#,
+        esc(&doc.info.title),
+        esc(&doc.info.version),
+        body
+    );
+    let mut res = Html(page).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}

@@ -1,0 +1,525 @@
+//! The documented API over HTTP, against the real `ispbx` binary with the
+//! simulator and a copy of the fixture config: every route, every error, the
+//! bad-input list, caching headers, config reloads, and no secret anywhere in
+//! a response or the server's log.
+
+mod common;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const AMI_USER: &str = "http-test";
+const AMI_SECRET: &str = "Http-Test-AMI-s3cret";
+/// A bound on a broken test, not a timing assertion.
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A child process killed when the test ends, with its output kept.
+struct Proc {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proc {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ispbx"));
+        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("ispbx starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        for pipe in [Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>, Box::new(child.stderr.take().unwrap())] {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        Proc { child, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits for a log line containing `marker` and returns the text after it.
+    fn wait_for(&self, marker: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(rest) = self.log().lines().find_map(|l| l.split_once(marker).map(|(_, r)| r.to_string())) {
+                return rest;
+            }
+            assert!(Instant::now() < deadline, "no '{marker}' in the log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The fixture config copied to a directory the test may edit.
+fn config_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(common::fixture("pjsip")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "conf") {
+            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+struct Pbx {
+    _sim: Proc,
+    ami: String,
+}
+
+fn simulator(conf: &Path) -> Pbx {
+    let sim = Proc::spawn(
+        &["simulate", "--ami-listen", "127.0.0.1:0", "--sim-username", AMI_USER, "--sim-secret", AMI_SECRET],
+        &[("ISPBX_PJSIP_CONF", conf.to_str().unwrap())],
+    );
+    let rest = sim.wait_for(" speaks AMI on ");
+    let ami = rest.split_whitespace().next().unwrap().to_string();
+    Pbx { _sim: sim, ami }
+}
+
+struct Server {
+    proc: Proc,
+    addr: String,
+}
+
+fn server(conf: &Path, ami: &str, extra: &[(&str, &str)]) -> Server {
+    let mut env = vec![
+        ("ISPBX_LISTEN", "127.0.0.1:0"),
+        ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
+        ("ISPBX_AMI_ADDR", ami),
+        ("ISPBX_AMI_USERNAME", AMI_USER),
+        ("ISPBX_AMI_SECRET", AMI_SECRET),
+        ("ISPBX_CONFIG_POLL_MS", "50"),
+        // Everything the server could log, so a secret has every chance to show.
+        ("RUST_LOG", "debug,hyper=info,h2=info"),
+    ];
+    env.extend_from_slice(extra);
+    let proc = Proc::spawn(&["serve"], &env);
+    let rest = proc.wait_for("listening on http://");
+    let addr = rest.split_whitespace().next().unwrap().to_string();
+    Server { proc, addr }
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// HTTP/1.1 by hand: the bad-input tests send request targets a client library would refuse to.
+fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("the server answers in time");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+        body = dechunk(&body);
+    }
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+}
+
+fn get(addr: &str, target: &str) -> Reply {
+    request(addr, "GET", target, &[])
+}
+
+/// Polls until `pred` holds for GET `target`; the server converges through events.
+fn eventually(addr: &str, target: &str, what: &str, pred: impl Fn(&Reply) -> bool) -> Reply {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let r = get(addr, target);
+        if pred(&r) {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "never: {what}; last answer {} {}", r.status, r.text());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn connected(r: &Reply) -> bool {
+    r.status == 200 && r.json()["ami"]["connected"] == true
+}
+
+/// One AMI exchange with the simulator (its Sim* actions change the PBX).
+fn ami(addr: &str, action: &str, headers: &[(&str, &str)]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let mut req = format!("Action: Login\r\nUsername: {AMI_USER}\r\nSecret: {AMI_SECRET}\r\nEvents: off\r\n\r\nAction: {action}\r\nActionID: t1\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\nAction: Logoff\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let block = out.split("\r\n\r\n").find(|b| b.contains("ActionID: t1")).unwrap_or_else(|| panic!("no answer to {action}: {out}"));
+    block.to_string()
+}
+
+fn ami_actions(addr: &str) -> u64 {
+    let block = ami(addr, "SimStats", &[]);
+    block.lines().find_map(|l| l.strip_prefix("ActionsReceived: ")).unwrap().trim().parse().unwrap()
+}
+
+/// The endpoints Asterisk itself listed for the fixture config.
+fn recorded_endpoint_names() -> Vec<String> {
+    let raw = String::from_utf8(common::read("ami/10_pjsipshowendpoints.response")).unwrap();
+    let mut names: Vec<String> = raw
+        .split("\r\n\r\n")
+        .filter(|b| b.contains("Event: EndpointList"))
+        .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("ObjectName: ")).map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every secret of the fixture config, read from the files (so a new one is covered too).
+fn config_secrets(dir: &Path) -> Vec<String> {
+    let mut out = vec![AMI_SECRET.to_string()];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let line = line.split(" ;").next().unwrap_or("").trim();
+            let Some((k, v)) = line.split_once('=') else { continue };
+            let k = k.trim().trim_end_matches('+').trim().to_ascii_lowercase();
+            let k = k.rsplit('/').next().unwrap_or(&k).to_string();
+            if k == "password" || k == "md5_cred" {
+                let v = v.trim().replace("\\;", ";");
+                if v.len() >= 4 {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    assert!(out.len() > 3, "the fixture has secrets to look for: {out:?}");
+    out
+}
+
+struct World {
+    conf_dir: tempfile::TempDir,
+    pbx: Pbx,
+    server: Server,
+    bodies: Vec<String>,
+}
+
+impl World {
+    fn new() -> World {
+        let conf_dir = config_copy();
+        let conf = conf_dir.path().join("pjsip.conf");
+        let pbx = simulator(&conf);
+        let server = server(&conf, &pbx.ami, &[]);
+        eventually(&server.addr, "/endpoints", "AMI connected", connected);
+        World { conf_dir, pbx, server, bodies: Vec::new() }
+    }
+
+    fn get(&mut self, target: &str, headers: &[(&str, &str)]) -> Reply {
+        let r = request(&self.server.addr, "GET", target, headers);
+        self.bodies.push(r.text());
+        r
+    }
+
+    /// No secret in any body fetched so far, nor in either process's log.
+    fn assert_no_secret(&self) {
+        let log = self.server.proc.log();
+        for s in config_secrets(self.conf_dir.path()) {
+            for b in &self.bodies {
+                assert!(!b.contains(&s), "secret {s:?} in a response body");
+            }
+            assert!(!log.contains(&s), "secret {s:?} in the server log");
+        }
+    }
+}
+
+#[test]
+fn the_documented_routes_answer_as_specified() {
+    let mut w = World::new();
+    let r = w.get("/", &[]);
+    assert_eq!((r.status, r.json()), (200, serde_json::json!({"message": "ISPBX Manager API"})));
+    assert!(r.header("vary").is_some_and(|v| v.to_ascii_lowercase().contains("accept")));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert!(r.header("x-request-id").is_some());
+
+    let r = w.get("/endpoints", &[("Accept", "application/json")]);
+    assert_eq!(r.status, 200);
+    let list = r.json();
+    assert_eq!(list["status"], "success");
+    assert_eq!(list["ami"]["connected"], true);
+    let eps = list["endpoints"].as_array().unwrap();
+    let mut names: Vec<String> = eps.iter().map(|e| e["objectname"].as_str().expect("names are strings").to_string()).collect();
+    names.sort();
+    // The same endpoints Asterisk listed for this config: no template, no other object.
+    assert_eq!(names, recorded_endpoint_names());
+    for e in eps {
+        assert!(matches!(e["status"].as_str(), Some("online" | "offline")), "{e}");
+        assert_eq!(e["type"], "endpoint");
+        assert!(e["devicestate"].is_string());
+        assert!(e["activechannels"].is_u64(), "{e}");
+        assert!(matches!(e["state"].as_str(), Some("online" | "offline" | "unmonitored")));
+    }
+    // The simulator starts with no registration: an endpoint with AORs is offline,
+    // an IP-matched trunk without AOR is unmonitored, and both say "offline".
+    let by = |n: &str| eps.iter().find(|e| e["objectname"] == n).unwrap().clone();
+    assert_eq!((by("1001")["status"].clone(), by("1001")["state"].clone()), ("offline".into(), "offline".into()));
+
+    let r = w.get("/endpoints/1001", &[]);
+    assert_eq!(r.status, 200);
+    let d = r.json();
+    assert_eq!((d["status"].as_str(), d["extension"].as_str()), (Some("success"), Some("1001")));
+    for key in ["objectname", "status", "type", "devicestate", "activechannels", "auths", "aors"] {
+        assert!(d["details"].get(key).is_some(), "details lack {key}: {d}");
+    }
+    assert_eq!(d["details"]["aors"], "1001");
+
+    let r = w.get("/endpoints/1001/config", &[]);
+    assert_eq!(r.status, 200);
+    let c = r.json();
+    assert_eq!((c["status"].as_str(), c["extension"].as_str()), (Some("success"), Some("1001")));
+    let config = c["config"].as_object().unwrap();
+    assert_eq!(config["type"], "endpoint");
+    assert!(config.values().all(Value::is_string), "every value is a string: {config:?}");
+    // Only endpoint options: the auth's and the aor's keys stay with their objects.
+    for foreign in ["password", "username", "md5_cred", "max_contacts", "remove_existing", "auth_type"] {
+        assert!(!config.contains_key(foreign), "{foreign} leaked into the endpoint's config");
+    }
+    w.assert_no_secret();
+}
+
+#[test]
+fn errors_and_bad_input_get_json_4xx_and_never_reach_asterisk() {
+    let mut w = World::new();
+    let before = ami_actions(&w.pbx.ami);
+    let long = "9".repeat(5000);
+    let not_found = serde_json::json!({"detail": "Extension not found"});
+    for target in [
+        "/endpoints/9999".to_string(),
+        "/endpoints/9999/config".to_string(),
+        // Templates are not endpoints.
+        "/endpoints/endpoint-tpl".to_string(),
+        "/endpoints/endpoint-tpl/config".to_string(),
+        // An aor and an auth named like an endpoint would be: not endpoints either.
+        "/endpoints/auth1002".to_string(),
+        "/endpoints/..%2F..%2Fetc%2Fpasswd".to_string(),
+        "/endpoints/%2e%2e/config".to_string(),
+        "/endpoints/1001%0d%0aAction:%20Originate".to_string(),
+        "/endpoints/1001%0aChannel:%20PJSIP%2F1002/config".to_string(),
+        "/endpoints/%00".to_string(),
+        format!("/endpoints/{long}"),
+        format!("/endpoints/{long}/config"),
+        "/endpoints/%E2%98%8E%EF%B8%8F".to_string(),
+        "/endpoints/%FF%FE".to_string(),
+    ] {
+        let r = w.get(&target, &[]);
+        assert_eq!((r.status, r.json()), (404, not_found.clone()), "{target}");
+        assert_eq!(r.header("content-type"), Some("application/json"), "{target}");
+    }
+    for target in ["/../../etc/passwd", "/endpoints/1001/config/../../../etc/passwd", "/nope", "/endpoints/1001/extra"] {
+        let r = w.get(target, &[]);
+        assert_eq!((r.status, r.json()), (404, serde_json::json!({"detail": "Not Found"})), "{target}");
+    }
+    for target in ["/endpoints?x=%00", "/endpoints/1001?%FF", "/endpoints?%0d%0aAction:%20Originate"] {
+        let r = w.get(target, &[]);
+        assert_eq!((r.status, r.json()), (400, serde_json::json!({"detail": "Bad Request"})), "{target}");
+    }
+    // Unknown but well-formed parameters are ignored, as they always were.
+    assert_eq!(w.get("/endpoints?page=2&sort=%E2%98%83", &[]).status, 200);
+    let r = request(&w.server.addr, "POST", "/endpoints", &[("Content-Length", "0")]);
+    assert_eq!((r.status, r.json()), (405, serde_json::json!({"detail": "Method Not Allowed"})));
+
+    // None of it cost the PBX anything: answers come from memory.
+    for _ in 0..20 {
+        assert_eq!(w.get("/endpoints", &[]).status, 200);
+        assert_eq!(w.get("/endpoints/1001", &[]).status, 200);
+    }
+    assert_eq!(ami_actions(&w.pbx.ami), before, "requests reached Asterisk");
+    w.assert_no_secret();
+}
+
+#[test]
+fn browsers_get_the_page_and_pollers_get_304_until_something_changes() {
+    let mut w = World::new();
+    let r = w.get("/endpoints/1001", &[("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")]);
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(r.text().contains("1001"));
+    let r = w.get("/endpoints/nope", &[("Accept", "text/html")]);
+    assert_eq!(r.status, 404);
+
+    let first = w.get("/endpoints", &[]);
+    let etag = first.header("etag").expect("an ETag").to_string();
+    let again = w.get("/endpoints", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+
+    // A phone registers: the next poll gets the new list and a new tag.
+    ami(&w.pbx.ami, "SimRegister", &[("Endpoint", "1001"), ("Via", "192.0.2.10:5060"), ("UserAgent", "Yealink SIP-T54W")]);
+    let changed = eventually(&w.server.addr, "/endpoints", "1001 online", |r| {
+        r.status == 200 && r.json()["endpoints"].as_array().unwrap().iter().any(|e| e["objectname"] == "1001" && e["status"] == "online")
+    });
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+    let r = w.get("/endpoints", &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 200, "a stale tag gets the new body");
+
+    // Compression for pollers that ask for it.
+    for enc in ["gzip", "br"] {
+        let r = w.get("/endpoints", &[("Accept-Encoding", enc)]);
+        assert_eq!((r.status, r.header("content-encoding")), (200, Some(enc)));
+    }
+    w.assert_no_secret();
+}
+
+#[test]
+fn cors_is_off_by_default_and_allows_only_configured_origins() {
+    let w = World::new();
+    let origin = [("Origin", "https://frontend.example")];
+    let r = request(&w.server.addr, "GET", "/endpoints", &origin);
+    assert!(r.header("access-control-allow-origin").is_none());
+
+    let conf = w.conf_dir.path().join("pjsip.conf");
+    let s = server(&conf, &w.pbx.ami, &[("ISPBX_CORS_ORIGINS", "https://frontend.example")]);
+    let r = request(&s.addr, "GET", "/endpoints", &origin);
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://frontend.example"));
+    let r = request(&s.addr, "GET", "/endpoints", &[("Origin", "https://evil.example")]);
+    assert!(r.header("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn with_asterisk_down_the_config_endpoints_answer_promptly_as_offline() {
+    let conf_dir = config_copy();
+    // Nobody listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let s = server(&conf_dir.path().join("pjsip.conf"), &closed, &[]);
+    let r = get(&s.addr, "/endpoints");
+    assert_eq!(r.status, 200);
+    let list = r.json();
+    assert_eq!(list["ami"]["connected"], false);
+    assert!(list["ami"]["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    let eps = list["endpoints"].as_array().unwrap();
+    let mut names: Vec<String> = eps.iter().map(|e| e["objectname"].as_str().unwrap().to_string()).collect();
+    names.sort();
+    assert_eq!(names, recorded_endpoint_names());
+    assert!(eps.iter().all(|e| e["status"] == "offline"));
+    assert_eq!(get(&s.addr, "/endpoints/1001").json()["details"]["status"], "offline");
+}
+
+fn edit(path: &PathBuf, f: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    // A new inode with new content, as editors write.
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, f(text)).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+#[test]
+fn config_edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_config() {
+    let w = World::new();
+    let conf = w.conf_dir.path().join("pjsip.conf");
+    edit(&conf, |t| format!("{t}\n[7001]\ntype=endpoint\ncontext=from-internal\naors=7001\n\n[7001]\ntype=aor\nmax_contacts=1\n"));
+    let r = eventually(&w.server.addr, "/endpoints/7001/config", "7001 appears", |r| r.status == 200);
+    assert_eq!(r.json()["config"]["context"], "from-internal");
+
+    // An unterminated section header: Asterisk would refuse the whole file.
+    edit(&conf, |t| format!("{t}\n[broken\ntype=endpoint\n"));
+    let r = eventually(&w.server.addr, "/endpoints", "the error is reported", |r| r.json()["config"]["error"].is_string());
+    let list = r.json();
+    assert!(list["endpoints"].as_array().unwrap().iter().any(|e| e["objectname"] == "7001"), "the last good config is served");
+    assert!(w.server.proc.log().contains("Error reading PJSIP configuration"), "the log says why");
+    assert_eq!(get(&w.server.addr, "/endpoints/7001").status, 200);
+}
+
+#[test]
+fn an_unreadable_config_is_a_500_with_the_cause_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("pjsip.conf");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let s = server(&missing, &closed, &[]);
+    for target in ["/endpoints", "/endpoints/1001", "/endpoints/1001/config"] {
+        let r = get(&s.addr, target);
+        assert_eq!((r.status, r.json()), (500, serde_json::json!({"detail": "Error reading PJSIP configuration"})), "{target}");
+    }
+    assert_eq!(get(&s.addr, "/").status, 200);
+    assert!(s.proc.log().contains(missing.to_str().unwrap()), "the log names the file:\n{}", s.proc.log());
+}
+
+#[test]
+fn openapi_describes_the_routes_and_the_docs_page_renders_it() {
+    let w = World::new();
+    let r = get(&w.server.addr, "/openapi.json");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for p in ["/", "/endpoints", "/endpoints/{extension}", "/endpoints/{extension}/config"] {
+        assert!(doc["paths"][p]["get"].is_object(), "{p} missing");
+    }
+    assert!(doc["paths"]["/endpoints/{extension}"]["get"]["responses"]["404"].is_object());
+    let summary = &doc["components"]["schemas"]["EndpointSummary"];
+    let required: Vec<&str> = summary["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for key in ["objectname", "status", "type", "devicestate", "activechannels"] {
+        assert!(required.contains(&key), "{key} not required in {summary}");
+    }
+    let page = get(&w.server.addr, "/docs");
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    let html = page.text();
+    assert!(html.contains("GET /endpoints/{extension}/config"), "{html}");
+    assert!(html.contains(r##"href="#schema-EndpointConfigResponse""##), "{html}");
+}

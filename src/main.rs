@@ -103,7 +103,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let (live, publisher) = Live::new(LiveSnapshot::disconnected(detail));
     if let (Some(user), Some(secret)) = (&args.ami_username, &secret) {
         use ispbx::ami::{client::ClientOptions, supervisor, Credentials};
-        let client = ClientOptions::new(args.ami_addr.clone(), Credentials::new(user.clone(), secret.0.clone()));
+        let mut client = ClientOptions::new(args.ami_addr.clone(), Credentials::new(user.clone(), secret.0.clone()));
+        client.auth = args.ami_auth.into();
         tokio::spawn(supervisor::run(supervisor::SupervisorOptions::new(client), move |update| {
             publisher.publish(match update {
                 supervisor::Update::Connected(state) => LiveSnapshot::from_pbx(&state),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use ispbx::ami::client::ClientOptions;
+use ispbx::ami::client::{md5_key, ClientOptions, LoginAuth};
 use ispbx::ami::supervisor::{self, SupervisorOptions, Update};
 use ispbx::ami::types::endpoint_of_channel;
 use ispbx::ami::{Action, AmiClient, AmiError, Credentials, Message};
@@ -23,7 +23,9 @@ const WAIT: Duration = Duration::from_secs(10);
 fn simulator() -> Arc<Simulator> {
     let cfg = PjsipConfig::load(&common::fixture("pjsip/pjsip.conf"));
     assert!(cfg.error().is_none(), "{:?}", cfg.error());
-    Arc::new(Simulator::from_config(&cfg, vec![(USER.into(), SECRET.into())]))
+    let mut sim = Simulator::from_config(&cfg, vec![(USER.into(), SECRET.into())]);
+    sim.login_failure_delay = Duration::ZERO;
+    Arc::new(sim)
 }
 
 /// A running simulated PBX; `stop` is Asterisk going down: listener and sessions close.
@@ -202,4 +204,24 @@ async fn callers_fail_promptly_when_asterisk_goes_away() {
     // Nobody listens any more: connecting is refused, not hung.
     let err = AmiClient::connect(&opts(&pbx.addr)).await.unwrap_err();
     assert!(matches!(err, AmiError::Connect { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_md5_login_answers_the_challenge_without_sending_the_secret() {
+    let pbx = Pbx::start(simulator(), "127.0.0.1:0").await;
+    let mut o = opts(&pbx.addr);
+    o.auth = LoginAuth::Md5;
+    let (client, _events) = AmiClient::connect(&o).await.expect("MD5 login accepted");
+    assert!(client.action(Action::new("Ping")).await.unwrap().is_success());
+
+    let mut wrong = ClientOptions::new(pbx.addr.clone(), Credentials::new(USER, "not-the-secret"));
+    wrong.auth = LoginAuth::Md5;
+    let err = AmiClient::connect(&wrong).await.unwrap_err();
+    assert!(matches!(err, AmiError::LoginRefused(_)), "{err:?}");
+}
+
+#[test]
+fn the_md5_key_is_manager_c_s() {
+    // md5("1234567" + "secret"), as `echo -n 1234567secret | md5sum` prints it.
+    assert_eq!(md5_key("1234567", "secret"), "3839629c5faf5c0f9797cd6bacdb1f7c");
 }

@@ -36,10 +36,29 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// How the secret is proven at login.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoginAuth {
+    /// `Secret:` in the Login action, as most clients do.
+    #[default]
+    Plain,
+    /// `Action: Challenge` first, then `Key: md5(challenge + secret)`: the
+    /// secret itself never crosses the wire.
+    Md5,
+}
+
+/// `md5(challenge + secret)` in lowercase hex, as manager.c computes it.
+pub fn md5_key(challenge: &str, secret: &str) -> String {
+    use md5::{Digest, Md5};
+    let digest = Md5::new().chain_update(challenge.as_bytes()).chain_update(secret.as_bytes()).finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     pub addr: String,
     pub credentials: Credentials,
+    pub auth: LoginAuth,
     pub connect_timeout: Duration,
     pub action_timeout: Duration,
     /// Login with `Events: on` (the state store needs them).
@@ -51,6 +70,7 @@ impl ClientOptions {
         ClientOptions {
             addr: addr.into(),
             credentials,
+            auth: LoginAuth::Plain,
             connect_timeout: Duration::from_secs(5),
             action_timeout: Duration::from_secs(10),
             events: true,
@@ -104,6 +124,20 @@ async fn next_message(conn: &mut Conn) -> Result<Message, AmiError> {
     }
 }
 
+/// The response to a login-phase action; events before it are dropped.
+async fn login_answer(conn: &mut Conn, id: &str) -> Result<Message, AmiError> {
+    loop {
+        let m = next_message(conn).await.map_err(|e| match e {
+            // Asterisk closes the socket right after a refused login.
+            AmiError::Closed => AmiError::LoginRefused("connection closed during login".into()),
+            e => e,
+        })?;
+        if m.response().is_some() && m.action_id() == Some(id) {
+            return Ok(m);
+        }
+    }
+}
+
 impl AmiClient {
     /// Connects, reads the banner and logs in. Returns the client and the
     /// stream of unsolicited events; the stream ends when the connection does.
@@ -124,24 +158,26 @@ impl AmiClient {
                 Some(Err(e)) => return Err(e),
                 None => return Err(AmiError::Closed),
             };
-            let action = Action::new("Login")
-                .header("Username", opts.credentials.username.clone())
-                .header("Secret", opts.credentials.secret.clone())
-                .header("Events", if opts.events { "on" } else { "off" });
-            conn.send(Outgoing { action: &action, action_id: Some("ispbx-login") }).await?;
-            loop {
-                let m = next_message(&mut conn).await.map_err(|e| match e {
-                    // Asterisk closes the socket right after a refused login.
-                    AmiError::Closed => AmiError::LoginRefused("connection closed during login".into()),
-                    e => e,
-                })?;
-                if m.response().is_some() && m.action_id() == Some("ispbx-login") {
-                    if m.is_success() {
-                        return Ok(banner);
-                    }
-                    return Err(AmiError::LoginRefused(m.message_text().to_string()));
+            let login = Action::new("Login").header("Username", opts.credentials.username.clone());
+            let login = match opts.auth {
+                LoginAuth::Plain => login.header("Secret", opts.credentials.secret.clone()),
+                LoginAuth::Md5 => {
+                    let challenge = Action::new("Challenge").header("AuthType", "MD5");
+                    conn.send(Outgoing { action: &challenge, action_id: Some("ispbx-challenge") }).await?;
+                    let answer = login_answer(&mut conn, "ispbx-challenge").await?;
+                    let Some(nonce) = answer.get("Challenge").filter(|_| answer.is_success()) else {
+                        return Err(AmiError::LoginRefused(format!("no MD5 challenge: {}", answer.message_text())));
+                    };
+                    login.header("AuthType", "MD5").header("Key", md5_key(nonce, &opts.credentials.secret))
                 }
+            };
+            let login = login.header("Events", if opts.events { "on" } else { "off" });
+            conn.send(Outgoing { action: &login, action_id: Some("ispbx-login") }).await?;
+            let m = login_answer(&mut conn, "ispbx-login").await?;
+            if m.is_success() {
+                return Ok(banner);
             }
+            Err(AmiError::LoginRefused(m.message_text().to_string()))
         };
         // Asterisk waits ~1 s before refusing a bad secret: allow for it.
         let banner = tokio::time::timeout(opts.connect_timeout + Duration::from_secs(2), login)

@@ -147,7 +147,9 @@ impl std::fmt::Debug for Action {
             .headers
             .iter()
             .map(|(k, v)| {
-                let secret = SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str());
+                let lower = k.to_ascii_lowercase();
+                // An MD5 login's Key is derived from the secret.
+                let secret = SECRET_KEYS.contains(&lower.as_str()) || (lower == "key" && self.name.eq_ignore_ascii_case("login"));
                 (k.as_str(), if secret { REDACTED } else { v.as_str() })
             })
             .collect();

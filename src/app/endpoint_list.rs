@@ -202,7 +202,7 @@ fn EndpointTable(
                 {move || format!("{} of {}", rows.with(Vec::len), total())}
             </span>
         </form>
-        <div class="table-wrap">
+        <div class="table-wrap cards">
             <table class="endpoints">
                 <caption class="visually-hidden">"PJSIP endpoints"</caption>
                 <thead>
@@ -240,10 +240,10 @@ fn EndpointRow(e: EndpointSummary) -> impl IntoView {
     view! {
         <tr data-endpoint=e.objectname.clone() data-state=e.state.as_str()>
             <th scope="row"><a href=href>{e.objectname.clone()}</a></th>
-            <td>{e.callerid.clone().unwrap_or_default()}</td>
+            <td class="callerid" title=e.callerid.clone().unwrap_or_default()>{callerid_name(e.callerid.as_deref().unwrap_or("")).to_string()}</td>
             <td><StateBadge state=e.state/></td>
-            <td>{e.devicestate.clone()}</td>
-            <td class="num">{e.activechannels}</td>
+            <td class="devicestate">{e.devicestate.clone()}</td>
+            <td class="num" data-label="channels">{e.activechannels}</td>
             <td class="contact">
                 {match contact {
                     Some(c) => view! {
@@ -255,6 +255,16 @@ fn EndpointRow(e: EndpointSummary) -> impl IntoView {
                 }}
             </td>
         </tr>
+    }
+}
+
+/// The name of a caller id (`"Alice Martin" <1001>` → `Alice Martin`): the
+/// number is the extension, already in its own column.
+pub fn callerid_name(callerid: &str) -> &str {
+    let s = callerid.trim();
+    match s.strip_prefix('"').and_then(|r| r.split_once('"')) {
+        Some((name, _)) if !name.is_empty() => name,
+        _ => s.split_once('<').map_or(s, |(name, _)| name.trim()).trim_matches('"'),
     }
 }
 
@@ -327,6 +337,15 @@ mod tests {
         assert_eq!(names("", SortKey::Extension, false), vec!["trunk", "1002", "999"]);
         assert_eq!(names("", SortKey::Status, true), vec!["999", "1002", "trunk"]);
         assert_eq!(names("USER 10", SortKey::Extension, true), vec!["1002"]);
+    }
+
+    #[test]
+    fn caller_ids_show_their_name() {
+        assert_eq!(callerid_name("\"Alice Martin\" <1001>"), "Alice Martin");
+        assert_eq!(callerid_name("Reception <1013>"), "Reception");
+        assert_eq!(callerid_name("<1013>"), "");
+        assert_eq!(callerid_name("Bob"), "Bob");
+        assert_eq!(callerid_name(""), "");
     }
 
     #[test]

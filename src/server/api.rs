@@ -44,6 +44,11 @@ async fn negotiated(
     res
 }
 
+/// The `{extension}` segment; one that is not UTF-8 names no endpoint.
+fn extension(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(ext)| ext).map_err(|_| ApiError::ExtensionNotFound)
+}
+
 /// The API's welcome.
 #[utoipa::path(get, path = "/", tag = "api",
     responses((status = 200, description = "Always", body = ApiRoot)))]
@@ -82,8 +87,7 @@ pub async fn endpoint(
     req: Request<Body>,
 ) -> Response {
     negotiated(&state, req, |s| {
-        let Path(ext) = path.map_err(|_| ApiError::ExtensionNotFound)?;
-        JsonBody::of(&s.endpoint_detail(&ext)?)
+        JsonBody::of(&s.endpoint_detail(&extension(path)?)?)
     })
     .await
 }
@@ -104,7 +108,7 @@ pub async fn endpoint_config(
     req: Request<Body>,
 ) -> Response {
     negotiated(&state, req, |s| {
-        let Path(ext) = path.map_err(|_| ApiError::ExtensionNotFound)?;
+        let ext = extension(path)?;
         let config = s.endpoint_config(&ext)?;
         JsonBody::of(&EndpointConfigResponse { status: "success".into(), extension: ext, config })
     })

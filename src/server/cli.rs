@@ -76,6 +76,21 @@ pub enum PjsipCommand {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AmiAuth {
+    Plain,
+    Md5,
+}
+
+impl From<AmiAuth> for crate::ami::client::LoginAuth {
+    fn from(a: AmiAuth) -> Self {
+        match a {
+            AmiAuth::Plain => crate::ami::client::LoginAuth::Plain,
+            AmiAuth::Md5 => crate::ami::client::LoginAuth::Md5,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8000]. Wins over LEPTOS_SITE_ADDR.
@@ -106,6 +121,11 @@ pub struct ServeArgs {
     /// File holding the AMI secret (its first line is used).
     #[arg(long, env = "ISPBX_AMI_SECRET_FILE", global = true)]
     pub ami_secret_file: Option<PathBuf>,
+
+    /// How to log in: `plain` sends the secret, `md5` answers Asterisk's
+    /// challenge so the secret never crosses the network.
+    #[arg(long, env = "ISPBX_AMI_AUTH", value_enum, default_value_t = AmiAuth::Plain, global = true)]
+    pub ami_auth: AmiAuth,
 
     /// Origins allowed to call the API from a browser (comma-separated). None by default.
     #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',', global = true)]

@@ -321,6 +321,7 @@ impl Simulator {
         conn.send(Frame::Banner(BANNER.into())).await?;
         let mut events: Option<broadcast::Receiver<Message>> = None;
         let mut logged_in = false;
+        let mut challenge: Option<String> = None;
         loop {
             let frame = match &mut events {
                 Some(rx) => tokio::select! {
@@ -337,10 +338,28 @@ impl Simulator {
             let action = req.get("Action").unwrap_or("").to_string();
             let id = req.action_id().map(str::to_string);
             let reply = |pairs: &[(&str, &str)]| response(id.as_deref(), pairs);
+            if action.eq_ignore_ascii_case("Challenge") {
+                if !req.get("AuthType").is_some_and(|t| t.eq_ignore_ascii_case("md5")) {
+                    conn.send(Frame::Message(reply(&[("Response", "Error"), ("Message", "Must specify AuthType")]))).await?;
+                    continue;
+                }
+                // manager.c: a random number, kept for this session's Login.
+                let nonce = format!("{}", fxhash(&format!("{:?}{}", std::time::Instant::now(), self.actions_received())) % 1_000_000_000);
+                conn.send(Frame::Message(reply(&[("Response", "Success"), ("Challenge", &nonce)]))).await?;
+                challenge = Some(nonce);
+                continue;
+            }
             if action.eq_ignore_ascii_case("Login") {
                 let user = req.get("Username").unwrap_or("");
-                let secret = req.get("Secret").unwrap_or("");
-                let ok = self.users.iter().any(|(u, s)| u == user && s == secret);
+                let md5 = req.get("AuthType").is_some_and(|t| t.eq_ignore_ascii_case("md5"));
+                let ok = self.users.iter().any(|(u, s)| {
+                    u == user
+                        && match (&challenge, md5) {
+                            (Some(nonce), true) => req.get("Key") == Some(crate::ami::client::md5_key(nonce, s).as_str()),
+                            (None, true) => false,
+                            (_, false) => req.get("Secret") == Some(s.as_str()),
+                        }
+                });
                 if !ok {
                     tokio::time::sleep(self.login_failure_delay).await;
                     conn.send(Frame::Message(reply(&[("Response", "Error"), ("Message", "Authentication failed")]))).await?;

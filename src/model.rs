@@ -206,6 +206,10 @@ pub struct EndpointView {
     /// The auths and aors the endpoint names, with their (redacted) options.
     pub related: Vec<RelatedObject>,
     pub ami: AmiStatus,
+    /// The server's clock when it answered (Unix seconds), so a contact's
+    /// `expires` reads as "in 52 min" whatever the viewer's clock says.
+    #[serde(default)]
+    pub server_time: i64,
 }
 
 /// An auth, aor or other object an endpoint refers to.

@@ -73,12 +73,24 @@ test('columns sort both ways and the filter finds IPs and states', async ({ page
 
 test('from the list to the detail and its config, and back', async ({ page }) => {
   const problems = watchConsole(page);
+  await sim('SimRegister', { Endpoint: '1001', Via: '192.0.2.11:5060', UserAgent: 'Yealink SIP-T54W' });
+  const detail = async () =>
+    (await page.request.get('/endpoints/1001', { headers: { Accept: 'application/json' } })).json();
+  await expect.poll(async () => (await detail()).details.contacts.length).toBe(1);
   await page.goto('/endpoints');
   await hydrated(page);
   await page.locator('tr[data-endpoint="1001"] a').click();
   await expect(page).toHaveURL(/\/endpoints\/1001$/);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('1001');
   await expect(page.getByTestId('endpoint-config')).toContainText('context');
+
+  // The contact's expiry reads as the time left on the registration the API reports.
+  const left = (await detail()).details.contacts[0].expires - Date.now() / 1000;
+  const expiry = await page.getByTestId('contacts').locator('tbody tr').first().locator('td').nth(5).innerText();
+  const m = expiry.match(/^in (?:(\d+) h )?(?:(\d+) min)?\s?(?:(\d+) s)?$/);
+  expect(m, expiry).not.toBeNull();
+  const shown = Number(m![1] ?? 0) * 3600 + Number(m![2] ?? 0) * 60 + Number(m![3] ?? 0);
+  expect(Math.abs(shown - left), `${expiry} vs ${left} s left`).toBeLessThan(90);
   await page.goBack();
   await expect(page).toHaveURL(/\/endpoints$/);
   await expect(page.locator('tr[data-endpoint="1001"]')).toBeVisible();
@@ -90,6 +102,7 @@ test('from the list to the detail and its config, and back', async ({ page }) =>
   const html = await page.content();
   for (const s of SECRETS) expect(html, s).not.toContain(s);
   expect(problems).toEqual([]);
+  await sim('SimUnregister', { Endpoint: '1001' });
 });
 
 test('screenshots: list and detail at desktop and phone widths', async ({ page }) => {

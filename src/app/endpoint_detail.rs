@@ -3,7 +3,7 @@
 
 use super::live_feed::LiveFeed;
 use super::server_fns::get_endpoint;
-use super::widgets::{rtt, AmiBanner, ConnectionBanner, ErrorPanel, StateBadge};
+use super::widgets::{expires_in, rtt, AmiBanner, ConnectionBanner, ErrorPanel, StateBadge};
 use crate::model::{ConfigOption, EndpointView, RelatedObject};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -66,6 +66,7 @@ fn NoSuchEndpoint(ext: String) -> impl IntoView {
 fn EndpointPanel(v: EndpointView) -> impl IntoView {
     let d = v.details.clone();
     let s = d.summary.clone();
+    let now = v.server_time;
     let source = match s.source {
         crate::model::EndpointSource::Config => "pjsip.conf",
         crate::model::EndpointSource::Wizard => "pjsip_wizard.conf (config wizard)",
@@ -97,7 +98,7 @@ fn EndpointPanel(v: EndpointView) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                    <table>
+                    <table data-testid="contacts">
                         <thead><tr>
                             <th scope="col">"URI"</th><th scope="col">"Status"</th><th scope="col">"Via"</th>
                             <th scope="col">"User agent"</th><th scope="col">"RTT"</th><th scope="col">"Expires"</th>
@@ -110,7 +111,7 @@ fn EndpointPanel(v: EndpointView) -> impl IntoView {
                                     <td class="mono">{c.via.clone().unwrap_or_default()}</td>
                                     <td>{c.user_agent.clone().unwrap_or_default()}</td>
                                     <td class="num">{rtt(c.rtt_ms)}</td>
-                                    <td>{c.expires.map(|e| e.to_string()).unwrap_or_else(|| "static".into())}</td>
+                                    <td>{expires_in(c.expires, now)}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

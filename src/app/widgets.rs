@@ -45,10 +45,42 @@ pub fn ErrorPanel(message: String) -> impl IntoView {
     }
 }
 
+/// A registration's expiry as an admin reads it: "in 59 min 40 s", "expired",
+/// or "static" for a contact written in the config.
+pub fn expires_in(expires: Option<i64>, now: i64) -> String {
+    let Some(at) = expires else { return "static".to_string() };
+    let left = at - now;
+    if left <= 0 {
+        return "expired".to_string();
+    }
+    let (h, m, s) = (left / 3600, left % 3600 / 60, left % 60);
+    match (h, m) {
+        (0, 0) => format!("in {s} s"),
+        (0, _) => format!("in {m} min {s} s"),
+        _ => format!("in {h} h {m} min"),
+    }
+}
+
 /// "12.3 ms", or "—" when Asterisk has not measured it.
 pub fn rtt(ms: Option<f64>) -> String {
     match ms {
         Some(v) if v > 0.0 => format!("{v:.1} ms"),
         _ => "—".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expires_in;
+
+    #[test]
+    fn expiry_reads_as_time_left() {
+        let now = 1_795_517_319;
+        assert_eq!(expires_in(None, now), "static");
+        assert_eq!(expires_in(Some(now - 1), now), "expired");
+        assert_eq!(expires_in(Some(now), now), "expired");
+        assert_eq!(expires_in(Some(now + 42), now), "in 42 s");
+        assert_eq!(expires_in(Some(now + 3600 - 20), now), "in 59 min 40 s");
+        assert_eq!(expires_in(Some(now + 2 * 3600 + 5 * 60 + 9), now), "in 2 h 5 min");
     }
 }

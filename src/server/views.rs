@@ -259,5 +259,8 @@ pub fn endpoint_view(cfg: Option<&PjsipConfig>, live: &LiveSnapshot, name: &str)
         details,
         related,
         ami: ami_status(live),
+        server_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
     })
 }

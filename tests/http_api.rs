@@ -340,6 +340,20 @@ fn the_documented_routes_answer_as_specified() {
     for foreign in ["password", "username", "md5_cred", "max_contacts", "remove_existing", "auth_type"] {
         assert!(!config.contains_key(foreign), "{foreign} leaked into the endpoint's config");
     }
+    // In Asterisk's order: GetConfig lists the section's options as Asterisk
+    // applies them, templates first; a repeated option keeps its first place.
+    let sections = common::parse_getconfig(&common::read("ami/36_getconfig_pjsip.response"));
+    let (_, _, lines) = sections
+        .iter()
+        .find(|(name, _, lines)| name == "1001" && lines.iter().any(|(k, v)| k == "type" && v == "endpoint"))
+        .expect("GetConfig has endpoint 1001");
+    let mut asterisk_order: Vec<&str> = Vec::new();
+    for (k, _) in lines {
+        if !asterisk_order.contains(&k.as_str()) {
+            asterisk_order.push(k);
+        }
+    }
+    assert_eq!(config.keys().map(String::as_str).collect::<Vec<_>>(), asterisk_order);
     w.assert_no_secret();
 }
 

@@ -22,7 +22,9 @@ fn resolve_prints_sections_objects_and_diagnostics() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let obj = json.as_object().unwrap();
-    assert_eq!(obj.keys().collect::<Vec<_>>(), ["diagnostics", "objects", "sections"]);
+    let mut keys: Vec<_> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["diagnostics", "objects", "sections"]);
     let s0 = &json["sections"][0];
     for key in ["name", "templates", "file", "line", "variables"] {
         assert!(s0.get(key).is_some(), "section lacks {key}");

@@ -5,7 +5,7 @@ mod common;
 use bytes::BytesMut;
 use ispbx::ami::client::ClientOptions;
 use ispbx::ami::state::PbxState;
-use ispbx::ami::types::{ContactList, CoreShowChannel, EndpointList};
+use ispbx::ami::types::{items_of, ContactList, CoreShowChannel, EndpointList};
 use ispbx::ami::{AmiClient, AmiCodec, AmiError, Credentials, Frame, Message};
 use std::path::PathBuf;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -62,7 +62,7 @@ fn every_recorded_response_decodes_block_for_block_without_secrets() {
 }
 
 fn items<T>(file: &str, event: &str, f: fn(&Message) -> T) -> Vec<T> {
-    decode(&std::fs::read(ami(file)).unwrap(), false).iter().filter(|m| m.event() == Some(event)).map(f).collect()
+    items_of(&decode(&std::fs::read(ami(file)).unwrap(), false), event, f)
 }
 
 fn lab_state() -> PbxState {

@@ -5,7 +5,7 @@
 use super::client::{AmiClient, ClientOptions};
 use super::message::Action;
 use super::state::{Applied, PbxState};
-use super::types::{ContactList, ContactStatusDetail, CoreShowChannel, EndpointList};
+use super::types::{items_of, ContactList, ContactStatusDetail, CoreShowChannel, EndpointList};
 use super::AmiError;
 use std::time::{Duration, SystemTime};
 
@@ -45,10 +45,9 @@ pub async fn resync(client: &AmiClient) -> Result<PbxState, AmiError> {
         client.list(Action::new("PJSIPShowContacts")),
         client.list(Action::new("CoreShowChannels")),
     )?;
-    let eps: Vec<_> = eps.iter().filter(|m| m.event() == Some("EndpointList")).map(EndpointList::from_message).collect();
-    let contacts: Vec<_> = contacts.iter().filter(|m| m.event() == Some("ContactList")).map(ContactList::from_message).collect();
-    let channels: Vec<_> =
-        channels.iter().filter(|m| m.event() == Some("CoreShowChannel")).map(CoreShowChannel::from_message).collect();
+    let eps = items_of(&eps, "EndpointList", EndpointList::from_message);
+    let contacts = items_of(&contacts, "ContactList", ContactList::from_message);
+    let channels = items_of(&channels, "CoreShowChannel", CoreShowChannel::from_message);
     Ok(PbxState::from_lists(&eps, &contacts, &channels))
 }
 
@@ -100,11 +99,7 @@ async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &
                         let action = Action::new("PJSIPShowEndpoint").header("Endpoint", name.clone());
                         match client.list(action).await {
                             Ok(items) => {
-                                let details: Vec<_> = items
-                                    .iter()
-                                    .filter(|m| m.event() == Some("ContactStatusDetail"))
-                                    .map(ContactStatusDetail::from_message)
-                                    .collect();
+                                let details = items_of(&items, "ContactStatusDetail", ContactStatusDetail::from_message);
                                 state.merge_details(&name, &details);
                             }
                             Err(AmiError::Action(why)) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {why}"),

@@ -20,6 +20,12 @@ fn list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
 }
 
+/// The items of an event list that are `event`s, decoded: a list also holds
+/// its own start and `…Complete` messages.
+pub fn items_of<T>(list: &[Message], event: &str, decode: fn(&Message) -> T) -> Vec<T> {
+    list.iter().filter(|m| m.event() == Some(event)).map(decode).collect()
+}
+
 /// `PJSIP/1001-0000000b` → `1001`; `PJSIP/1001` → `1001`.
 pub fn endpoint_of_channel(channel: &str) -> Option<&str> {
     let rest = channel.strip_prefix("PJSIP/")?;

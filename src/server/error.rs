@@ -3,7 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use crate::model::ErrorBody;
 
 /// Errors the API answers with. The texts of the specification are kept verbatim.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut res = (self.status(), Json(json!({ "detail": self.to_string() }))).into_response();
+        let mut res = (self.status(), Json(ErrorBody { detail: self.to_string() })).into_response();
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         res

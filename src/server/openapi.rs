@@ -4,8 +4,11 @@
 
 use super::api;
 use crate::model::*;
-use axum::http::{header, HeaderValue};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
 use std::fmt::Write;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{RefOr, Schema};
@@ -23,10 +26,23 @@ use utoipa::OpenApi;
 )]
 pub struct ApiDoc;
 
-pub async fn openapi_json() -> Response {
-    let mut res = axum::Json(ApiDoc::openapi()).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
+/// `/openapi.json` and `/docs`. Both are rendered here, once: the document
+/// changes only with the binary, so requests just copy bytes.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    let doc = ApiDoc::openapi();
+    let json = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
+    let page = Bytes::from(docs_page(&doc));
+    let answer = |content_type: &'static str, body: Bytes| {
+        get(move || {
+            let body = body.clone();
+            async move {
+                ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+            }
+        })
+    };
+    Router::new()
+        .route("/openapi.json", answer("application/json", json))
+        .route("/docs", answer("text/html; charset=utf-8", page))
 }
 
 fn esc(s: &str) -> String {
@@ -74,8 +90,7 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Operation) {
 }
 
 /// The API reference as a page.
-pub async fn docs() -> Response {
-    let doc = ApiDoc::openapi();
+fn docs_page(doc: &utoipa::openapi::OpenApi) -> String {
     let mut body = String::new();
     if let Some(d) = &doc.info.description {
         for para in d.split("\n\n") {
@@ -104,13 +119,10 @@ pub async fn docs() -> Response {
             );
         }
     }
-    let page = format!(
+    format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>API reference · ISPBX Manager</title><link rel="stylesheet" href="/pkg/ispbx.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body><header class="topbar"><a class="brand" href="/">ISPBX Manager</a><nav aria-label="Main"><a href="/endpoints">Endpoints</a> <a href="/docs" aria-current="page">API</a></nav></header><main class="api-docs"><h1>{} <small>{}</small></h1>{}</main></body></html>"#,
         esc(&doc.info.title),
         esc(&doc.info.version),
         body
-    );
-    let mut res = Html(page).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
+    )
 }

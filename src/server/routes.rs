@@ -43,8 +43,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(API_PATHS[1], get(api::endpoints))
         .route(API_PATHS[2], get(api::endpoint))
         .route(API_PATHS[3], get(api::endpoint_config))
-        .route("/openapi.json", get(openapi::openapi_json))
-        .route("/docs", get(openapi::docs))
+        .merge(openapi::routes())
         .leptos_routes_with_context(&state, pages, || (), move || {
             crate::app::shell(shell_options.clone())
         })

@@ -1,6 +1,6 @@
 //! Decode a 5,000-endpoint PJSIPShowEndpoints answer into typed EndpointList
 //! events. The bytes come from the simulator, whose messages are shaped like
-//! the recordings in ../shared/fixtures/ami; Asterisk 22 needs ~160 ms to
+//! the recordings in tests/fixtures/ami; Asterisk 22 needs ~160 ms to
 //! produce the same list.
 //!
 //! cargo bench --features ssr --bench ami

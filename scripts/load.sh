@@ -83,7 +83,7 @@ run() {
 
 SUMMARY=()
 # The 14 endpoints Asterisk was recorded with, or the sample PBX's 20 without the fixtures.
-FIXTURE_CONF="${ISPBX_FIXTURES:-$ROOT/../shared/fixtures}/pjsip/pjsip.conf"
+FIXTURE_CONF="${ISPBX_FIXTURES:-$ROOT/tests/fixtures}/pjsip/pjsip.conf"
 if [ -f "$FIXTURE_CONF" ]; then run fixture-config "$FIXTURE_CONF"; else run sample-pbx "$ROOT/examples/sample-pbx/pjsip.conf"; fi
 mkdir -p "$WORK/big"
 "$BIN" pjsip generate 5000 >"$WORK/big/pjsip.conf"

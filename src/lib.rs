@@ -8,6 +8,8 @@
 
 pub mod app;
 pub mod model;
+/// What is a secret: one rule, asked by the config model, the AMI layer and the logs.
+pub mod secret;
 
 #[cfg(feature = "ssr")]
 pub mod ami;

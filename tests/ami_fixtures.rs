@@ -1,4 +1,4 @@
-//! The AMI layer against Asterisk's own bytes (../shared/fixtures/ami).
+//! The AMI layer against Asterisk's own bytes (tests/fixtures/ami).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The parser level, against what main/config.c does (asterisk-notes.md,
+//! The parser level, against what main/config.c does (docs/asterisk-notes.md,
 //! "Config-file semantics"). Each case is a small in-memory config tree.
 
 use ispbx::pjsip::fs::MemFs;

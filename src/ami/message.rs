@@ -2,11 +2,8 @@
 
 use super::AmiError;
 
-/// Shown instead of a secret Asterisk sent in clear text.
-pub const REDACTED: &str = "********";
-
-/// Keys whose values are secrets in AuthDetail/AuthList and friends.
-const SECRET_KEYS: &[&str] = &["password", "md5cred", "passworddigest", "oauthsecret", "refreshtoken", "secret"];
+pub use crate::secret::REDACTED;
+use crate::secret::{is_secret_header, is_secret_name, redact_assignment, SECRET_NAMES};
 
 /// One `Key: Value` block. Keys keep their order and may repeat (`Output:`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,28 +21,22 @@ impl Message {
 
     fn redact(&mut self) {
         for (k, v) in &mut self.headers {
-            let lower = k.to_ascii_lowercase();
-            if SECRET_KEYS.contains(&lower.as_str()) {
+            if is_secret_name(k) {
                 if !v.is_empty() {
                     *v = REDACTED.to_string();
                 }
-            } else if lower == "json" {
+            } else if k.eq_ignore_ascii_case("json") {
                 // GetConfigJSON: the same lines as a JSON object.
                 if let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(v) {
                     redact_json(&mut doc);
                     *v = doc.to_string();
-                } else if v.to_ascii_lowercase().contains("password") || v.contains("md5_cred") {
+                } else if mentions_secret(v) {
                     *v = REDACTED.to_string();
                 }
-            } else if lower.starts_with("line-") {
+            } else if k.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("line-")) {
                 // GetConfig hands out raw `password=…` lines.
-                if let Some((opt, _)) = v.split_once('=') {
-                    let opt = opt.trim().trim_end_matches(['+', '>']).to_ascii_lowercase();
-                    let leaf = opt.rsplit('/').next().unwrap_or("");
-                    if SECRET_OPTIONS.contains(&leaf)
-                    {
-                        *v = format!("{}={REDACTED}", v.split_once('=').map_or("", |p| p.0));
-                    }
+                if let std::borrow::Cow::Owned(redacted) = redact_assignment(v) {
+                    *v = redacted;
                 }
             }
         }
@@ -111,14 +102,18 @@ fn write_header(out: &mut Vec<u8>, key: &str, value: &str) {
     out.extend_from_slice(b"\r\n");
 }
 
-const SECRET_OPTIONS: &[&str] = &["password", "md5_cred", "oauth_secret", "refresh_token", "password_digest", "secret"];
+/// JSON that would not parse cannot be redacted key by key: if it names a
+/// secret anywhere, none of it is kept.
+fn mentions_secret(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    SECRET_NAMES.iter().any(|s| lower.contains(s))
+}
 
 fn redact_json(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, x) in map.iter_mut() {
-                let leaf = k.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
-                if SECRET_OPTIONS.contains(&leaf.as_str()) && x.is_string() {
+                if is_secret_name(k) && x.is_string() {
                     *x = serde_json::Value::String(REDACTED.into());
                 } else {
                     redact_json(x);
@@ -147,10 +142,7 @@ impl std::fmt::Debug for Action {
             .headers
             .iter()
             .map(|(k, v)| {
-                let lower = k.to_ascii_lowercase();
-                // An MD5 login's Key is derived from the secret.
-                let secret = SECRET_KEYS.contains(&lower.as_str()) || (lower == "key" && self.name.eq_ignore_ascii_case("login"));
-                (k.as_str(), if secret { REDACTED } else { v.as_str() })
+                (k.as_str(), if is_secret_header(&self.name, k) { REDACTED } else { v.as_str() })
             })
             .collect();
         d.field("headers", &shown).finish()

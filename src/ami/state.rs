@@ -19,10 +19,16 @@ pub struct Contact {
     pub expires: Option<u64>,
 }
 
+/// Whether a contact in this ContactStatus makes its endpoint reachable.
+/// NonQualified (never qualified) counts, as it does for Asterisk's device
+/// state (res_pjsip's `ast_sip_get_contact_status` and chan_pjsip).
+pub fn contact_available(status: &str) -> bool {
+    status == "Reachable" || status == "NonQualified"
+}
+
 impl Contact {
-    /// NonQualified counts as available, as Asterisk's device state does.
     pub fn available(&self) -> bool {
-        self.status == "Reachable" || self.status == "NonQualified"
+        contact_available(&self.status)
     }
 }
 

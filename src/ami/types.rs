@@ -1,5 +1,5 @@
 //! Typed items of the event lists and events the live state needs, read from
-//! messages as Asterisk 22 shapes them (see asterisk-notes.md, "Event and
+//! messages as Asterisk 22 shapes them (see docs/asterisk-notes.md, "Event and
 //! field names"). Unknown fields are ignored; missing ones default.
 
 use super::message::Message;

@@ -144,10 +144,10 @@ impl FileNames {
     }
 }
 
-pub(crate) fn field(cfg: &Config, kind: &str, v: &Variable, files: &mut FileNames) -> Field {
+pub(crate) fn field(cfg: &Config, v: &Variable, files: &mut FileNames) -> Field {
     Field {
         name: v.name.clone(),
-        value: Value::new(v.value.clone(), options::is_secret(kind, &v.name)),
+        value: Value::new(v.value.clone(), crate::secret::is_secret_name(&v.name)),
         provenance: provenance(cfg, v.origin, v.template.clone(), files),
     }
 }
@@ -259,7 +259,7 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                 fields: cat
                     .variables
                     .iter()
-                    .map(|v| field(cfg, &kind, v, &mut files))
+                    .map(|v| field(cfg, v, &mut files))
                     .collect(),
             });
         }

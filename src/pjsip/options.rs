@@ -1,6 +1,6 @@
 //! Which options each res_pjsip object type accepts (res/res_pjsip/pjsip_config.xml
-//! and the modules that register the other types), which of them accumulate, and
-//! which are secrets.
+//! and the modules that register the other types), which of them accumulate. Which are
+//! secrets is [`crate::secret`]'s rule, for every type alike.
 
 /// The object types res_pjsip and its modules load from pjsip.conf, with their options.
 pub fn options(kind: &str) -> Option<&'static [&'static str]> {
@@ -105,30 +105,6 @@ pub fn is_list_option(kind: &str, name: &str) -> bool {
             | ("transport", "local_net")
             | ("resource_list", "list_item")
     )
-}
-
-/// Secrets: never shown, whichever consumer asks.
-pub fn is_secret(kind: &str, name: &str) -> bool {
-    let name = lower(name);
-    match kind {
-        "auth" => matches!(
-            &*name,
-            "password" | "md5_cred" | "oauth_secret" | "refresh_token" | "password_digest"
-        ),
-        "transport" => name == "password",
-        // A wizard section carries the auth objects it will create.
-        "wizard" => {
-            let leaf = name.rsplit('/').next().unwrap_or("");
-            name.contains("auth/")
-                && matches!(leaf, "password" | "md5_cred" | "oauth_secret" | "refresh_token")
-        }
-        // A section with no known type may still be an auth template.
-        "" => matches!(
-            &*name,
-            "password" | "md5_cred" | "oauth_secret" | "refresh_token" | "password_digest"
-        ) || (name.contains("auth/") && name.ends_with("password")),
-        _ => false,
-    }
 }
 
 const ENDPOINT: &[&str] = &[
@@ -238,16 +214,5 @@ mod tests {
             }
         }
         assert!(!is_known_option("endpoint", "alow"));
-    }
-
-    #[test]
-    fn secrets_are_recognised_per_type() {
-        assert!(is_secret("auth", "password"));
-        assert!(is_secret("auth", "MD5_cred"));
-        assert!(is_secret("transport", "password"));
-        assert!(!is_secret("endpoint", "password"));
-        assert!(is_secret("wizard", "inbound_auth/password"));
-        assert!(!is_secret("wizard", "inbound_auth/username"));
-        assert!(is_secret("", "password"));
     }
 }

@@ -937,15 +937,5 @@ fn lossy(bytes: &[u8]) -> Arc<str> {
 
 /// The start of an over-long line is quoted in a warning; a password must not be.
 fn redact_head(head: String) -> String {
-    let Some(eq) = head.find('=') else { return head };
-    let key = head[..eq].trim().trim_end_matches('+').to_ascii_lowercase();
-    let leaf = key.rsplit('/').next().unwrap_or("");
-    let secret = ["password", "md5_cred", "secret", "token", "digest"]
-        .iter()
-        .any(|s| leaf.ends_with(s));
-    if secret {
-        format!("{}={}", &head[..eq], super::secret::REDACTED)
-    } else {
-        head
-    }
+    crate::secret::redact_assignment(&head).into_owned()
 }

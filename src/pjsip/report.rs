@@ -1,7 +1,6 @@
 //! The shapes `ispbx pjsip resolve` and `ispbx pjsip check` print.
 
 use super::diagnostic::{Diagnostic, Severity};
-use super::options;
 use super::secret::Value;
 use super::{LoadStatus, PjsipConfig};
 use serde::Serialize;
@@ -44,7 +43,6 @@ pub fn resolve(cfg: &PjsipConfig) -> Resolved {
     let sections = main
         .sections()
         .map(|cat| {
-            let kind = cat.first("type").map(|t| t.value.to_string()).unwrap_or_default();
             Section {
                 name: cat.name.to_string(),
                 templates: cat.templates.iter().map(|t| t.to_string()).collect(),
@@ -55,7 +53,7 @@ pub fn resolve(cfg: &PjsipConfig) -> Resolved {
                     .iter()
                     .map(|v| KeyValue {
                         key: v.name.to_string(),
-                        value: Value::new(v.value.clone(), options::is_secret(&kind, &v.name)),
+                        value: Value::new(v.value.clone(), crate::secret::is_secret_name(&v.name)),
                     })
                     .collect(),
             }

@@ -48,15 +48,15 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
         value: Value::new(Arc::from(value), false),
         provenance: at.clone(),
     };
-    let prefixed = |prefix: &str, kind: &str, files: &mut FileNames| -> Vec<Field> {
+    let prefixed = |prefix: &str, files: &mut FileNames| -> Vec<Field> {
         cat.variables
             .iter()
             .filter_map(|v| {
                 let rest = v.name.strip_prefix(prefix)?;
-                let mut f = field(cfg, kind, v, files);
+                let mut f = field(cfg, v, files);
                 f.name = Arc::from(rest);
                 // Secrecy follows the option the wizard hands to the generated object.
-                f.value = Value::new(v.value.clone(), super::options::is_secret(kind, rest));
+                f.value = Value::new(v.value.clone(), crate::secret::is_secret_name(rest));
                 Some(f)
             })
             .collect()
@@ -92,7 +92,7 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
             if !has("inbound_auth/", "auth_type") {
                 fields.push(derived("auth_type", "userpass".into(), &here));
             }
-            fields.extend(prefixed("inbound_auth/", "auth", files));
+            fields.extend(prefixed("inbound_auth/", files));
             objects.push(object("auth", name.clone(), fields));
             inbound_auth = Some(name);
         } else {
@@ -116,7 +116,7 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
             if !has("outbound_auth/", "auth_type") {
                 fields.push(derived("auth_type", "userpass".into(), &here));
             }
-            fields.extend(prefixed("outbound_auth/", "auth", files));
+            fields.extend(prefixed("outbound_auth/", files));
             objects.push(object("auth", name.clone(), fields));
             outbound_auth = Some(name);
         } else {
@@ -144,7 +144,7 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
             aor.push(derived("contact", uri, &here));
         }
     }
-    aor.extend(prefixed("aor/", "aor", files));
+    aor.extend(prefixed("aor/", files));
     objects.push(object("aor", id.to_string(), aor));
 
     // identify: a trunk that does not register to us is matched by its address
@@ -156,7 +156,7 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
         for host in &remote_hosts {
             fields.push(derived("match", host.clone(), &here));
         }
-        fields.extend(prefixed("identify/", "identify", files));
+        fields.extend(prefixed("identify/", files));
         objects.push(object("identify", format!("{id}-identify"), fields));
     }
 
@@ -176,7 +176,7 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
             if let Some((t, at)) = &transport {
                 fields.push(derived("transport", t.clone(), at));
             }
-            fields.extend(prefixed("registration/", "registration", files));
+            fields.extend(prefixed("registration/", files));
             objects.push(object("registration", format!("{id}-reg-{n}"), fields));
         }
     }
@@ -201,7 +201,7 @@ fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectS
             ep.push(derived("outbound_auth", a.clone(), &here));
         }
     }
-    ep.extend(prefixed("endpoint/", "endpoint", files));
+    ep.extend(prefixed("endpoint/", files));
     objects.insert(0, object("endpoint", id.to_string(), ep));
     set.objects.extend(objects);
 }

@@ -52,7 +52,7 @@ impl Merged<'_> {
             && self.live.is_some_and(|l| {
                 l.contacts
                     .iter()
-                    .any(|c| c.status == "Reachable" || c.status == "NonQualified")
+                    .any(|c| crate::ami::state::contact_available(&c.status))
             });
         if available {
             EndpointState::Online

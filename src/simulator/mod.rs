@@ -1,7 +1,7 @@
 //! A PBX that speaks real AMI, for development, tests and demos: never part
 //! of `ispbx serve`. It is driven by a pjsip.conf (its endpoints, AORs and
 //! static contacts), answers the actions ISPBX uses with messages shaped
-//! exactly like Asterisk 22's (see ../shared/fixtures/ami), and emits the
+//! exactly like Asterisk 22's (see tests/fixtures/ami), and emits the
 //! events Asterisk emits when a phone registers, unregisters or calls.
 //!
 //! Its state changes through `Sim*` actions on the same port, so a test can
@@ -52,7 +52,7 @@ struct SimEndpoint {
 
 impl SimEndpoint {
     fn available(&self) -> bool {
-        self.contacts.iter().any(|c| c.status == "Reachable" || c.status == "NonQualified")
+        self.contacts.iter().any(|c| crate::ami::state::contact_available(&c.status))
     }
 
     /// (EndpointList spelling, DeviceStateChange spelling)
@@ -209,7 +209,7 @@ impl Simulator {
         let cs = |status: &str, rtt: &str| {
             msg(&[("Event", "ContactStatus"), ("URI", &uri), ("ContactStatus", status), ("AOR", &aor), ("EndpointName", name), ("RoundtripUsec", rtt)])
         };
-        // The order of ../shared/fixtures/ami/51_events_30s: the contact is
+        // The order of tests/fixtures/ami/51_events_30s: the contact is
         // created, the device becomes available, then the first qualify answers.
         self.emit("system", cs("NonQualified", "0"));
         if !was_available {

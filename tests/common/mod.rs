@@ -1,13 +1,14 @@
-//! Helpers shared by the integration tests: where the recorded Asterisk truth lives.
+//! Helpers shared by the integration tests: where the recorded Asterisk truth
+//! lives (`tests/fixtures`, byte-exact copies of Asterisk 22.10.1's answers).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-/// `../shared/fixtures`, or `$ISPBX_FIXTURES` when set.
+/// `tests/fixtures`, or `$ISPBX_FIXTURES` when set.
 pub fn fixtures() -> PathBuf {
     std::env::var_os("ISPBX_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
 }
 
 pub fn fixture(rel: &str) -> PathBuf {

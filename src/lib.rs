@@ -8,11 +8,16 @@
 
 pub mod app;
 pub mod model;
+/// Every path, stated once.
+pub mod routes;
 /// What is a secret: one rule, asked by the config model, the AMI layer and the logs.
 pub mod secret;
 
 #[cfg(feature = "ssr")]
 pub mod ami;
+/// The PBX as the server knows it: config, live state, the answers built from both.
+#[cfg(feature = "ssr")]
+pub mod pbx;
 #[cfg(feature = "ssr")]
 pub mod pjsip;
 #[cfg(feature = "ssr")]

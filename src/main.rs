@@ -1,8 +1,10 @@
 //! `ispbx`: the server (`serve`, the default) and the pjsip.conf tools.
 
+mod cli;
+
 use clap::Parser;
+use cli::{Cli, Command, PjsipCommand, ServeArgs, SimulateArgs};
 use ispbx::pjsip::{report, PjsipConfig};
-use ispbx::server::cli::{Cli, Command, PjsipCommand, ServeArgs, SimulateArgs};
 use std::process::ExitCode;
 
 // Config reloads build and free ~10^5 small strings; mimalloc halves that cost.
@@ -14,13 +16,17 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Pjsip { command }) => pjsip(command),
         Some(Command::Simulate(args)) => match tokio::runtime::Runtime::new() {
-            Ok(rt) => rt.block_on(simulate(args, cli.serve.pjsip_conf)),
+            Ok(rt) => rt.block_on(simulate(args)),
             Err(e) => {
                 eprintln!("ispbx: cannot start the async runtime: {e}");
                 ExitCode::FAILURE
             }
         },
-        Some(Command::Serve) | None => {
+        command @ (Some(Command::Serve(_)) | None) => {
+            let args = match command {
+                Some(Command::Serve(args)) => args,
+                _ => cli.serve,
+            };
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => {
@@ -28,7 +34,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            runtime.block_on(serve(cli.serve))
+            runtime.block_on(serve(args))
         }
     }
 }
@@ -61,8 +67,8 @@ fn pjsip(command: PjsipCommand) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    use ispbx::server::{config_store::ConfigStore, live::{Live, LiveSnapshot}, routes, state::AppState};
-    use leptos::prelude::LeptosOptions;
+    use ispbx::pbx::{ConfigStore, Live, LiveSnapshot, Pbx};
+    use ispbx::server::{app_state::AppState, router};
 
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -74,17 +80,18 @@ async fn serve(args: ServeArgs) -> ExitCode {
         .init();
 
     let addr = args.listen_addr();
-    let site_root = args
-        .site_root
-        .clone()
-        .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(Into::into))
-        .unwrap_or_else(|| "target/site".into());
-    let leptos_options = LeptosOptions::builder()
-        .output_name("ispbx")
-        .site_root(site_root.display().to_string())
-        .site_pkg_dir("pkg")
-        .site_addr(addr)
-        .build();
+    // cargo-leptos's settings (Cargo.toml, LEPTOS_* variables); ours win where they overlap.
+    let mut leptos_options = match leptos::config::get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(e) => {
+            tracing::error!("Leptos settings: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    leptos_options.site_addr = addr;
+    if let Some(root) = &args.site_root {
+        leptos_options.site_root = root.display().to_string().into();
+    }
 
     let secret = match args.ami_secret() {
         Ok(s) => s,
@@ -107,16 +114,16 @@ async fn serve(args: ServeArgs) -> ExitCode {
         client.auth = args.ami_auth.into();
         tokio::spawn(supervisor::run(supervisor::SupervisorOptions::new(client), move |update| {
             publisher.publish(match update {
-                supervisor::Update::Connected(state) => LiveSnapshot::from_pbx(&state),
+                supervisor::Update::Connected(state) => LiveSnapshot::connected(std::sync::Arc::new(state)),
                 supervisor::Update::Disconnected(why) => LiveSnapshot::disconnected(why),
             })
         }));
     }
 
-    let state = AppState::new(leptos_options, config, live);
-    let app = routes::router(
+    let state = AppState::new(leptos_options, Pbx::new(config, live));
+    let app = router::router(
         state,
-        &routes::RouterOptions {
+        &router::RouterOptions {
             request_timeout: args.request_timeout(),
             cors_origins: args.cors_origins.clone(),
         },
@@ -131,9 +138,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     // The bound address, not the asked one: port 0 picks a free port (tests do).
     let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |a| a.to_string());
     tracing::info!("ISPBX Manager listening on http://{bound} (pjsip.conf: {})", args.pjsip_conf.display());
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let shutdown = stop_requested();
     match axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -143,9 +148,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-async fn simulate(args: SimulateArgs, pjsip_conf: std::path::PathBuf) -> ExitCode {
+async fn simulate(args: SimulateArgs) -> ExitCode {
     use ispbx::simulator::Simulator;
     use std::sync::Arc;
+    let pjsip_conf = args.pjsip_conf.clone();
     let cfg = tokio::task::spawn_blocking(move || PjsipConfig::load(&pjsip_conf)).await;
     let cfg = match cfg {
         Ok(cfg) => cfg,
@@ -177,8 +183,24 @@ async fn simulate(args: SimulateArgs, pjsip_conf: std::path::PathBuf) -> ExitCod
     );
     let shutdown = tokio_util::sync::CancellationToken::new();
     let serving = tokio::spawn(sim.serve(listener, shutdown.clone()));
-    let _ = tokio::signal::ctrl_c().await;
+    stop_requested().await;
     shutdown.cancel();
     let _ = serving.await;
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM from a supervisor (systemd, a script): both stop cleanly.
+async fn stop_requested() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

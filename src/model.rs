@@ -141,10 +141,11 @@ pub struct EndpointConfigResponse {
     pub config: serde_json::Map<String, serde_json::Value>,
 }
 
-/// `GET /endpoints`.
+/// `GET /endpoints`. (Named EndpointList in the OpenAPI document, as first published.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct EndpointList {
+#[cfg_attr(feature = "ssr", schema(as = EndpointList))]
+pub struct EndpointListResponse {
     pub status: String,
     pub endpoints: Vec<EndpointSummary>,
     pub ami: AmiStatus,

@@ -231,7 +231,8 @@ fn recorded_endpoint_names() -> Vec<String> {
     names
 }
 
-/// Every secret of the fixture config, read from the files (so a new one is covered too).
+/// Every secret of the fixture config, read from the files by the project's
+/// one secret rule (so a new one is covered too).
 fn config_secrets(dir: &Path) -> Vec<String> {
     let mut out = vec![AMI_SECRET.to_string()];
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -239,9 +240,7 @@ fn config_secrets(dir: &Path) -> Vec<String> {
         for line in text.lines() {
             let line = line.split(" ;").next().unwrap_or("").trim();
             let Some((k, v)) = line.split_once('=') else { continue };
-            let k = k.trim().trim_end_matches('+').trim().to_ascii_lowercase();
-            let k = k.rsplit('/').next().unwrap_or(&k).to_string();
-            if k == "password" || k == "md5_cred" {
+            if ispbx::secret::is_secret_name(k) {
                 let v = v.trim().replace("\\;", ";");
                 if v.len() >= 4 {
                     out.push(v);
@@ -536,4 +535,90 @@ fn openapi_describes_the_routes_and_the_docs_page_renders_it() {
     let html = page.text();
     assert!(html.contains("GET /endpoints/{extension}/config"), "{html}");
     assert!(html.contains(r##"href="#schema-EndpointConfigResponse""##), "{html}");
+}
+
+/// `md5_cred` as AMI spells it: `Md5Cred`.
+fn ami_spelling(name: &str) -> String {
+    name.split('_').map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect()
+}
+
+/// Every name of the secret rule, in every place a secret could show: the
+/// config model (`pjsip resolve`), the JSON routes, the page with its
+/// hydration data, the server's log (the parser quotes the start of a line it
+/// skips), and what the AMI decoder hands on.
+#[test]
+fn every_secret_name_is_redacted_in_config_page_log_and_ami_decode() {
+    use ispbx::secret::{REDACTED, SECRET_NAMES};
+    let dir = tempfile::tempdir().unwrap();
+    let mut conf = String::from("[udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:5060\n\n");
+    let mut wizard = String::new();
+    let mut secrets = Vec::new();
+    for (i, name) in SECRET_NAMES.iter().enumerate() {
+        let (auth, wiz, long) = (format!("Auth-{i}-s3cret"), format!("Wizard-{i}-s3cret"), format!("Long-{i}-s3cret"));
+        conf += &format!("[9{i}00]\ntype=endpoint\ncontext=default\nauth=9{i}00\naors=9{i}00\n\n");
+        conf += &format!("[9{i}00]\ntype=auth\nauth_type=userpass\nusername=9{i}00\n{name}={auth}\n\n");
+        conf += &format!("[9{i}00]\ntype=aor\nmax_contacts=1\n{name}={long}{}\n\n", "x".repeat(8200));
+        wizard += &format!("[wiz{i}]\ntype=wizard\naccepts_auth=yes\naccepts_registrations=yes\ninbound_auth/username=wiz{i}\ninbound_auth/{name}={wiz}\n\n");
+        secrets.extend([auth, wiz, long]);
+    }
+    let conf_path = dir.path().join("pjsip.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    std::fs::write(dir.path().join("pjsip_wizard.conf"), wizard).unwrap();
+    let leaks = |what: &str, text: &str| {
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "secret {s:?} in {what}");
+        }
+    };
+
+    let resolve = Command::new(env!("CARGO_BIN_EXE_ispbx")).args(["pjsip", "resolve"]).arg(&conf_path).output().unwrap();
+    let (out, err) = (String::from_utf8_lossy(&resolve.stdout), String::from_utf8_lossy(&resolve.stderr));
+    leaks("pjsip resolve", &format!("{out}{err}"));
+    let resolved: Value = serde_json::from_str(&out).unwrap();
+    for (i, name) in SECRET_NAMES.iter().enumerate() {
+        let auth = resolved["sections"].as_array().unwrap().iter()
+            .find(|s| s["name"] == format!("9{i}00") && s["variables"].as_array().unwrap().iter().any(|v| v["key"] == "type" && v["value"] == "auth"))
+            .unwrap_or_else(|| panic!("auth 9{i}00 in {out}"));
+        assert!(auth["variables"].as_array().unwrap().iter().any(|v| v["key"] == *name && v["value"] == REDACTED), "{name}: {auth}");
+    }
+
+    let pbx = simulator(&conf_path);
+    let s = server(&conf_path, &pbx.ami, &[]);
+    eventually(&s.addr, "/endpoints", "AMI connected", connected);
+    let html = [("Accept", "text/html")];
+    for (i, name) in SECRET_NAMES.iter().enumerate() {
+        let page = request(&s.addr, "GET", &format!("/endpoints/9{i}00"), &html);
+        assert_eq!(page.status, 200);
+        // Asterisk refuses an auth with an option it does not know: then there is no row to show.
+        if ispbx::pjsip::options::is_known_option("auth", name) {
+            assert!(page.text().contains(&format!(">{name}<")), "the page shows the {name} row");
+        }
+        leaks("the endpoint page", &page.text());
+        let wiz = request(&s.addr, "GET", &format!("/endpoints/wiz{i}"), &html);
+        assert_eq!(wiz.status, 200);
+        leaks("the wizard endpoint page", &wiz.text());
+        for target in [format!("/endpoints/9{i}00"), format!("/endpoints/9{i}00/config"), format!("/endpoints/wiz{i}/config")] {
+            let r = get(&s.addr, &target);
+            assert_eq!(r.status, 200, "{target}");
+            leaks(&target, &r.text());
+        }
+    }
+    leaks("the server log", &s.proc.log());
+    assert!(s.proc.log().contains(&format!("{}={REDACTED}", SECRET_NAMES[0])), "the skipped line is quoted, redacted:\n{}", s.proc.log());
+
+    // Asterisk sends these in clear text (AuthDetail, GetConfig, GetConfigJSON).
+    for (i, name) in SECRET_NAMES.iter().enumerate() {
+        let value = format!("Ami-{i}-s3cret");
+        let json = format!("{{\"9{i}00\":{{\"{name}\":\"{value}\"}}}}");
+        let raw = format!(
+            "Event: AuthDetail\r\n{}: {value}\r\n{name}: {value}\r\nLine-000000-000001: {name}={value}\r\nJSON: {json}\r\n\r\n",
+            ami_spelling(name)
+        );
+        let mut buf = bytes::BytesMut::from(raw.as_bytes());
+        let mut codec = ispbx::ami::AmiCodec::default_after_banner();
+        let Some(ispbx::ami::Frame::Message(m)) = tokio_util::codec::Decoder::decode(&mut codec, &mut buf).unwrap() else {
+            panic!("no message decoded from {raw:?}")
+        };
+        assert!(!format!("{m:?}").contains(&value), "{name}: {m:?}");
+        assert_eq!(m.get(&ami_spelling(name)), Some(REDACTED));
+    }
 }

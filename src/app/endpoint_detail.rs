@@ -4,6 +4,7 @@
 use super::live_feed::LiveFeed;
 use super::server_fns::get_endpoint;
 use super::widgets::{expires_in, rtt, AmiBanner, ConnectionBanner, ErrorPanel, StateBadge};
+use crate::routes;
 use crate::model::{ConfigOption, EndpointView, RelatedObject};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -12,7 +13,7 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn EndpointDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let extension = Memo::new(move |_| params.read().get("extension").unwrap_or_default());
+    let extension = Memo::new(move |_| params.read().get(routes::EXTENSION).unwrap_or_default());
     move || {
         let ext = extension.get();
         view! { <Detail ext/> }
@@ -26,7 +27,7 @@ fn Detail(ext: String) -> impl IntoView {
     let outcome = feed.outcome();
     let data = feed.data();
     view! {
-        <p class="crumbs"><A href="/endpoints">"← All endpoints"</A></p>
+        <p class="crumbs"><A href=routes::ENDPOINTS>"← All endpoints"</A></p>
         <ConnectionBanner retry_in=feed.retry_in/>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {

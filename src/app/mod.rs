@@ -8,8 +8,8 @@ mod widgets;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use crate::routes::{self, page};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -42,19 +42,19 @@ pub fn App() -> impl IntoView {
         <Title text="ISPBX Manager"/>
         <Router>
             <header class="topbar">
-                <A href="/" attr:class="brand">"ISPBX Manager"</A>
+                <A href=routes::ROOT attr:class="brand">"ISPBX Manager"</A>
                 <nav aria-label="Main">
-                    <A href="/endpoints">"Endpoints"</A>
+                    <A href=routes::ENDPOINTS>"Endpoints"</A>
                     // Served by the server, not the router: a full page load.
-                    <a href="/docs" rel="external">"API"</a>
+                    <a href=routes::DOCS rel="external">"API"</a>
                 </nav>
             </header>
             <main id="main" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=endpoint_list::EndpointListPage/>
-                    <Route path=path!("/endpoints") view=endpoint_list::EndpointListPage/>
-                    <Route path=path!("/endpoints/:extension") view=endpoint_detail::EndpointDetailPage/>
-                    <Route path=path!("/endpoints/:extension/config") view=endpoint_detail::EndpointDetailPage/>
+                    <Route path=page(routes::ROOT) view=endpoint_list::EndpointListPage/>
+                    <Route path=page(routes::ENDPOINTS) view=endpoint_list::EndpointListPage/>
+                    <Route path=page(routes::ENDPOINT) view=endpoint_detail::EndpointDetailPage/>
+                    <Route path=page(routes::ENDPOINT_CONFIG) view=endpoint_detail::EndpointDetailPage/>
                 </Routes>
             </main>
         </Router>
@@ -72,7 +72,7 @@ fn NotFound() -> impl IntoView {
     view! {
         <section class="panel">
             <h1>"Page not found"</h1>
-            <p><A href="/endpoints">"Back to the endpoints"</A></p>
+            <p><A href=routes::ENDPOINTS>"Back to the endpoints"</A></p>
         </section>
     }
 }

@@ -36,6 +36,16 @@ pub fn AmiBanner(ami: AmiStatus) -> impl IntoView {
     })
 }
 
+/// A broken edit is on disk: the list is the last good config's.
+#[component]
+pub fn ConfigErrorBanner(error: String) -> impl IntoView {
+    view! {
+        <div class="banner banner-warning" role="status">
+            <strong>"The config on disk has an error; showing the last good one. "</strong>{error}
+        </div>
+    }
+}
+
 #[component]
 pub fn ErrorPanel(message: String) -> impl IntoView {
     view! {

@@ -3,14 +3,16 @@
 
 use super::error::ApiError;
 use super::negotiate::wants_html;
-use super::state::AppState;
+use super::app_state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::extract::rejection::PathRejection;
 use axum::http::{header, HeaderValue, Request, Uri};
 use axum::response::{IntoResponse, Response};
 use super::json_body::JsonBody;
-use crate::model::{ApiRoot, EndpointConfigResponse, EndpointDetailResponse, EndpointList, ErrorBody};
+use crate::model::{ApiRoot, EndpointConfigResponse, EndpointDetailResponse, EndpointListResponse, ErrorBody};
+use crate::pbx::PbxError;
+use crate::routes;
 
 /// A query this server could only misread: not UTF-8 once percent-decoded,
 /// or control characters in it. Well-formed unknown parameters are ignored,
@@ -46,11 +48,11 @@ async fn negotiated(
 
 /// The `{extension}` segment; one that is not UTF-8 names no endpoint.
 fn extension(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    path.map(|Path(ext)| ext).map_err(|_| ApiError::ExtensionNotFound)
+    path.map(|Path(ext)| ext).map_err(|_| PbxError::EndpointNotFound.into())
 }
 
 /// The API's welcome.
-#[utoipa::path(get, path = "/", tag = "api",
+#[utoipa::path(get, path = routes::ROOT, tag = "api",
     responses((status = 200, description = "Always", body = ApiRoot)))]
 pub async fn root(State(state): State<AppState>, req: Request<Body>) -> Response {
     negotiated(&state, req, |_| JsonBody::of(&ApiRoot { message: "ISPBX Manager API".into() })).await
@@ -59,9 +61,9 @@ pub async fn root(State(state): State<AppState>, req: Request<Body>) -> Response
 /// Every endpoint of the config (pjsip.conf and pjsip_wizard.conf) and every
 /// endpoint Asterisk reports, with its live status. Templates are never listed.
 /// Served from memory: no AMI action per request. Send `If-None-Match` to poll cheaply.
-#[utoipa::path(get, path = "/endpoints", tag = "api",
+#[utoipa::path(get, path = routes::ENDPOINTS, tag = "api",
     responses(
-        (status = 200, description = "The endpoints; `ami.connected` false means every status is offline because Asterisk is unreachable", body = EndpointList),
+        (status = 200, description = "The endpoints; `ami.connected` false means every status is offline because Asterisk is unreachable", body = EndpointListResponse),
         (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, description = "A query string that is not text", body = ErrorBody),
         (status = 500, description = "No readable PJSIP configuration", body = ErrorBody,
@@ -72,7 +74,7 @@ pub async fn endpoints(State(state): State<AppState>, req: Request<Body>) -> Res
 }
 
 /// One endpoint: the list's fields plus its auths and AORs.
-#[utoipa::path(get, path = "/endpoints/{extension}", tag = "api",
+#[utoipa::path(get, path = routes::ENDPOINT, tag = "api",
     params(("extension" = String, Path, description = "The endpoint's name, e.g. 1001")),
     responses(
         (status = 200, description = "The endpoint", body = EndpointDetailResponse),
@@ -87,13 +89,13 @@ pub async fn endpoint(
     req: Request<Body>,
 ) -> Response {
     negotiated(&state, req, |s| {
-        JsonBody::of(&s.endpoint_detail(&extension(path)?)?)
+        JsonBody::of(&s.pbx.snapshot().endpoint_detail(&extension(path)?)?)
     })
     .await
 }
 
 /// The endpoint object's effective configuration, secrets left out.
-#[utoipa::path(get, path = "/endpoints/{extension}/config", tag = "api",
+#[utoipa::path(get, path = routes::ENDPOINT_CONFIG, tag = "api",
     params(("extension" = String, Path, description = "The endpoint's name, e.g. 1001")),
     responses(
         (status = 200, description = "The effective options", body = EndpointConfigResponse),
@@ -109,7 +111,7 @@ pub async fn endpoint_config(
 ) -> Response {
     negotiated(&state, req, |s| {
         let ext = extension(path)?;
-        let config = s.endpoint_config(&ext)?;
+        let config = s.pbx.snapshot().endpoint_config(&ext)?;
         JsonBody::of(&EndpointConfigResponse { status: "success".into(), extension: ext, config })
     })
     .await

@@ -4,18 +4,16 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use crate::model::ErrorBody;
+use crate::pbx::PbxError;
 
 /// Errors the API answers with. The texts of the specification are kept verbatim.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    #[error("Extension not found")]
-    ExtensionNotFound,
+    /// What the PBX said: its texts are the specification's.
+    #[error(transparent)]
+    Pbx(#[from] PbxError),
     #[error("Not Found")]
     NotFound,
-    /// The config cannot be read and no earlier good one is known. The cause is
-    /// logged where it is found; the body says only what the specification says.
-    #[error("Error reading PJSIP configuration")]
-    ConfigUnavailable,
     #[error("Method Not Allowed")]
     MethodNotAllowed,
     #[error("Request timed out")]
@@ -31,8 +29,9 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::ExtensionNotFound | ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::ConfigUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Pbx(PbxError::EndpointNotFound) | ApiError::NotFound => StatusCode::NOT_FOUND,
+            // The config is ours to read: its absence is the server's fault, not the client's.
+            ApiError::Pbx(PbxError::ConfigUnavailable) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

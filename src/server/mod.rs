@@ -1,14 +1,13 @@
-//! The web layer: settings, state, the JSON API and the router. Thin by design:
-//! what it serves is computed by [`crate::pjsip`] and the live state store.
+//! The web layer, and only that: the router and its middleware, content
+//! negotiation, JSON bodies with their validators, the OpenAPI document, and
+//! the one place errors become status codes. What it serves comes from the
+//! domain layer ([`crate::pbx`]).
 
 pub mod api;
-pub mod cli;
-pub mod config_store;
+pub mod app_state;
 pub mod error;
 pub mod json_body;
-pub mod live;
 pub mod negotiate;
 pub mod openapi;
-pub mod routes;
-pub mod state;
-pub mod views;
+pub mod router;
+mod server_fn_status;

@@ -4,6 +4,7 @@
 
 use super::api;
 use crate::model::*;
+use crate::routes;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -21,7 +22,7 @@ use utoipa::OpenApi;
         description = "PJSIP endpoints of an Asterisk PBX: the configuration as Asterisk resolves it, and the live state kept from one AMI connection.\n\nEvery path answers JSON unless the client prefers `text/html` (then it serves the dashboard), and sends `Vary: Accept`. JSON answers carry a weak `ETag` and `Cache-Control: no-cache`; send `If-None-Match` to get `304 Not Modified` while nothing changed. Errors are `{\"detail\": …}`.",
     ),
     paths(api::root, api::endpoints, api::endpoint, api::endpoint_config),
-    components(schemas(ApiRoot, ErrorBody, EndpointList, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse)),
+    components(schemas(ApiRoot, ErrorBody, EndpointListResponse, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse)),
     tags((name = "api", description = "The documented API of ISPBX Manager"))
 )]
 pub struct ApiDoc;
@@ -41,8 +42,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         })
     };
     Router::new()
-        .route("/openapi.json", answer("application/json", json))
-        .route("/docs", answer("text/html; charset=utf-8", page))
+        .route(routes::OPENAPI, answer("application/json", json))
+        .route(routes::DOCS, answer("text/html; charset=utf-8", page))
 }
 
 fn esc(s: &str) -> String {
@@ -97,7 +98,11 @@ fn docs_page(doc: &utoipa::openapi::OpenApi) -> String {
             let _ = write!(body, "<p>{}</p>", esc(para));
         }
     }
-    body.push_str(r#"<p>The machine-readable document is at <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1).</p>"#);
+    let _ = write!(
+        body,
+        r#"<p>The machine-readable document is at <a href="{0}"><code>{0}</code></a> (OpenAPI 3.1).</p>"#,
+        routes::OPENAPI
+    );
     for (path, item) in &doc.paths.paths {
         if let Some(op) = &item.get {
             operation(&mut body, "get", path, op);
@@ -120,9 +125,12 @@ fn docs_page(doc: &utoipa::openapi::OpenApi) -> String {
         }
     }
     format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>API reference · ISPBX Manager</title><link rel="stylesheet" href="/pkg/ispbx.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body><header class="topbar"><a class="brand" href="/">ISPBX Manager</a><nav aria-label="Main"><a href="/endpoints">Endpoints</a> <a href="/docs" aria-current="page">API</a></nav></header><main class="api-docs"><h1>{} <small>{}</small></h1>{}</main></body></html>"#,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>API reference · ISPBX Manager</title><link rel="stylesheet" href="/pkg/ispbx.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body><header class="topbar"><a class="brand" href="{root}">ISPBX Manager</a><nav aria-label="Main"><a href="{endpoints}">Endpoints</a> <a href="{docs}" aria-current="page">API</a></nav></header><main class="api-docs"><h1>{} <small>{}</small></h1>{}</main></body></html>"#,
         esc(&doc.info.title),
         esc(&doc.info.version),
-        body
+        body,
+        root = routes::ROOT,
+        endpoints = routes::ENDPOINTS,
+        docs = routes::DOCS,
     )
 }

@@ -1,4 +1,5 @@
-//! The `ispbx` command line: `serve` (the default) and `pjsip resolve|check`.
+//! The `ispbx` command line: `serve` (the default), `pjsip resolve|check|generate`
+//! and `simulate`. Each subcommand takes only its own options.
 
 use clap::{Args, Parser, Subcommand};
 use std::fmt;
@@ -17,7 +18,7 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Settings for `serve` (accepted before or after the subcommand).
+    /// With no subcommand, `ispbx [OPTIONS]` is `ispbx serve [OPTIONS]`.
     #[command(flatten)]
     pub serve: ServeArgs,
 }
@@ -25,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web server (dashboard and JSON API). The default.
-    Serve,
+    Serve(ServeArgs),
     /// Read a pjsip.conf the way Asterisk does.
     Pjsip {
         #[command(subcommand)]
@@ -39,6 +40,9 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
+    /// The pjsip.conf whose endpoints, AORs and static contacts the PBX has.
+    #[arg(long, env = "ISPBX_PJSIP_CONF", default_value = "/etc/asterisk/pjsip.conf")]
+    pub pjsip_conf: PathBuf,
     /// Where to accept AMI connections.
     #[arg(long = "ami-listen", env = "ISPBX_SIM_LISTEN", default_value = "127.0.0.1:5038")]
     pub ami_listen: SocketAddr,
@@ -82,11 +86,11 @@ pub enum AmiAuth {
     Md5,
 }
 
-impl From<AmiAuth> for crate::ami::client::LoginAuth {
+impl From<AmiAuth> for ispbx::ami::client::LoginAuth {
     fn from(a: AmiAuth) -> Self {
         match a {
-            AmiAuth::Plain => crate::ami::client::LoginAuth::Plain,
-            AmiAuth::Md5 => crate::ami::client::LoginAuth::Md5,
+            AmiAuth::Plain => ispbx::ami::client::LoginAuth::Plain,
+            AmiAuth::Md5 => ispbx::ami::client::LoginAuth::Md5,
         }
     }
 }
@@ -94,53 +98,52 @@ impl From<AmiAuth> for crate::ami::client::LoginAuth {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8000]. Wins over LEPTOS_SITE_ADDR.
-    #[arg(long, env = "ISPBX_LISTEN", global = true)]
+    #[arg(long, env = "ISPBX_LISTEN")]
     pub listen: Option<SocketAddr>,
 
     /// The pjsip.conf to read (pjsip_wizard.conf beside it is read too).
     #[arg(
         long,
         env = "ISPBX_PJSIP_CONF",
-        default_value = "/etc/asterisk/pjsip.conf",
-        global = true
+        default_value = "/etc/asterisk/pjsip.conf"
     )]
     pub pjsip_conf: PathBuf,
 
     /// Asterisk Manager Interface address.
-    #[arg(long, env = "ISPBX_AMI_ADDR", default_value = "127.0.0.1:5038", global = true)]
+    #[arg(long, env = "ISPBX_AMI_ADDR", default_value = "127.0.0.1:5038")]
     pub ami_addr: String,
 
     /// AMI user (manager.conf). Without it no AMI connection is made.
-    #[arg(long, env = "ISPBX_AMI_USERNAME", global = true)]
+    #[arg(long, env = "ISPBX_AMI_USERNAME")]
     pub ami_username: Option<String>,
 
     /// AMI secret. Prefer ISPBX_AMI_SECRET_FILE: a flag shows in `ps`.
-    #[arg(long, env = "ISPBX_AMI_SECRET", hide_env_values = true, global = true)]
+    #[arg(long, env = "ISPBX_AMI_SECRET", hide_env_values = true)]
     pub ami_secret: Option<AmiSecret>,
 
     /// File holding the AMI secret (its first line is used).
-    #[arg(long, env = "ISPBX_AMI_SECRET_FILE", global = true)]
+    #[arg(long, env = "ISPBX_AMI_SECRET_FILE")]
     pub ami_secret_file: Option<PathBuf>,
 
     /// How to log in: `plain` sends the secret, `md5` answers Asterisk's
     /// challenge so the secret never crosses the network.
-    #[arg(long, env = "ISPBX_AMI_AUTH", value_enum, default_value_t = AmiAuth::Plain, global = true)]
+    #[arg(long, env = "ISPBX_AMI_AUTH", value_enum, default_value_t = AmiAuth::Plain)]
     pub ami_auth: AmiAuth,
 
     /// Origins allowed to call the API from a browser (comma-separated). None by default.
-    #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
     /// Longest time a request may take, in seconds.
-    #[arg(long, env = "ISPBX_REQUEST_TIMEOUT", default_value_t = 10, global = true)]
+    #[arg(long, env = "ISPBX_REQUEST_TIMEOUT", default_value_t = 10)]
     pub request_timeout: u64,
 
     /// How often the config files are checked for changes, in milliseconds.
-    #[arg(long, env = "ISPBX_CONFIG_POLL_MS", default_value_t = 1000, global = true)]
+    #[arg(long, env = "ISPBX_CONFIG_POLL_MS", default_value_t = 1000)]
     pub config_poll_ms: u64,
 
     /// Where the built site (pkg/, CSS, WASM) is [default: LEPTOS_SITE_ROOT or target/site].
-    #[arg(long, env = "ISPBX_SITE_ROOT", global = true)]
+    #[arg(long, env = "ISPBX_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 }
 
@@ -211,5 +214,38 @@ mod tests {
         let cli = Cli::try_parse_from(["ispbx", "serve", "--ami-secret", "LabAmi-5038-secret"]).unwrap();
         let dump = format!("{cli:?}");
         assert!(!dump.contains("LabAmi-5038-secret"), "{dump}");
+    }
+
+    fn help(args: &[&str]) -> String {
+        match Cli::try_parse_from(args) {
+            Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => e.to_string(),
+            other => panic!("{args:?} did not print help: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_subcommand_lists_only_its_own_options() {
+        for args in [
+            &["ispbx", "pjsip", "resolve", "--help"][..],
+            &["ispbx", "pjsip", "check", "--help"],
+            &["ispbx", "pjsip", "generate", "--help"],
+            &["ispbx", "simulate", "--help"],
+        ] {
+            let text = help(args);
+            for server_flag in ["--listen", "--ami-secret", "--cors-origins", "--request-timeout", "--site-root"] {
+                assert!(!text.contains(server_flag), "{args:?} lists {server_flag}:\n{text}");
+            }
+        }
+        let serve = help(&["ispbx", "serve", "--help"]);
+        assert!(serve.contains("--listen") && serve.contains("--cors-origins"), "{serve}");
+        assert!(help(&["ispbx", "simulate", "--help"]).contains("--pjsip-conf"));
+    }
+
+    #[test]
+    fn serve_options_work_with_and_without_the_subcommand() {
+        let bare = Cli::try_parse_from(["ispbx", "--listen", "127.0.0.1:9000"]).unwrap();
+        assert_eq!(bare.serve.listen_addr().port(), 9000);
+        let sub = Cli::try_parse_from(["ispbx", "serve", "--listen", "127.0.0.1:9001"]).unwrap();
+        assert!(matches!(sub.command, Some(Command::Serve(a)) if a.listen_addr().port() == 9001));
     }
 }

@@ -1,13 +1,15 @@
 //! From the config and the live snapshot to what the API and the dashboard show.
-//! Pure functions: no I/O, no Asterisk round trip.
+//! Pure functions: no I/O, no Asterisk round trip. Asterisk's own types
+//! ([`crate::ami::state`]) become the API's ([`crate::model`]) here and only here.
 
-use super::live::{LiveEndpoint, LiveSnapshot};
+use super::live::LiveSnapshot;
+use crate::ami::state::{Contact, Endpoint as LiveEndpoint};
 use crate::model::*;
 use crate::pjsip::{Effective, Object, Origin, PjsipConfig};
 use std::collections::BTreeMap;
 
 /// The longest endpoint name Asterisk accepts (a section name).
-pub const MAX_NAME: usize = crate::pjsip::parser::MAX_CATEGORY_NAME;
+const MAX_NAME: usize = crate::pjsip::parser::MAX_CATEGORY_NAME;
 
 /// A name that could be an endpoint: anything else is "not found" without a lookup.
 pub fn plausible_name(name: &str) -> bool {
@@ -48,12 +50,7 @@ impl Merged<'_> {
         if self.aors().is_empty() {
             return EndpointState::Unmonitored;
         }
-        let available = connected
-            && self.live.is_some_and(|l| {
-                l.contacts
-                    .iter()
-                    .any(|c| crate::ami::state::contact_available(&c.status))
-            });
+        let available = connected && self.live.is_some_and(|l| l.contacts.iter().any(Contact::available));
         if available {
             EndpointState::Online
         } else {
@@ -79,7 +76,7 @@ impl Merged<'_> {
                 None => EndpointSource::Asterisk,
             },
             callerid: value(&self.effective, "callerid").map(str::to_string),
-            contacts: self.live.map(|l| l.contacts.clone()).unwrap_or_default(),
+            contacts: self.live.map(|l| l.contacts.iter().map(contact_info).collect()).unwrap_or_default(),
         }
     }
 
@@ -101,20 +98,30 @@ impl Merged<'_> {
     }
 }
 
-fn merged<'a>(cfg: Option<&'a PjsipConfig>, live: &'a LiveSnapshot) -> BTreeMap<String, Merged<'a>> {
+fn contact_info(c: &Contact) -> ContactInfo {
+    ContactInfo {
+        aor: c.aor.clone(),
+        uri: c.uri.clone(),
+        status: c.status.clone(),
+        via: c.via.clone(),
+        user_agent: c.user_agent.clone(),
+        rtt_ms: c.rtt_us.map(|us| us as f64 / 1000.0),
+        expires: c.expires.and_then(|e| i64::try_from(e).ok()),
+    }
+}
+
+fn merged<'a>(cfg: &'a PjsipConfig, live: &'a LiveSnapshot) -> BTreeMap<String, Merged<'a>> {
     let mut out: BTreeMap<String, Merged<'a>> = BTreeMap::new();
-    if let Some(cfg) = cfg {
-        for o in cfg.objects_of("endpoint") {
-            out.entry(o.name.to_string()).or_insert_with(|| Merged {
-                name: o.name.to_string(),
-                object: Some(o),
-                effective: o.effective(),
-                live: None,
-            });
-        }
+    for o in cfg.objects_of("endpoint") {
+        out.entry(o.name.to_string()).or_insert_with(|| Merged {
+            name: o.name.to_string(),
+            object: Some(o),
+            effective: o.effective(),
+            live: None,
+        });
     }
     if live.connected {
-        for (name, l) in &live.endpoints {
+        for (name, l) in &live.pbx.endpoints {
             out.entry(name.clone())
                 .or_insert_with(|| Merged {
                     name: name.clone(),
@@ -128,12 +135,12 @@ fn merged<'a>(cfg: Option<&'a PjsipConfig>, live: &'a LiveSnapshot) -> BTreeMap<
     out
 }
 
-fn find<'a>(cfg: Option<&'a PjsipConfig>, live: &'a LiveSnapshot, name: &str) -> Option<Merged<'a>> {
+fn find<'a>(cfg: &'a PjsipConfig, live: &'a LiveSnapshot, name: &str) -> Option<Merged<'a>> {
     if !plausible_name(name) {
         return None;
     }
-    let object = cfg.and_then(|c| c.object("endpoint", name));
-    let l = live.endpoints.get(name).filter(|_| live.connected);
+    let object = cfg.object("endpoint", name);
+    let l = live.endpoint(name);
     if object.is_none() && l.is_none() {
         return None;
     }
@@ -156,12 +163,8 @@ pub fn ami_status(live: &LiveSnapshot) -> AmiStatus {
     }
 }
 
-pub fn endpoint_list(
-    cfg: Option<&PjsipConfig>,
-    config: ConfigStatus,
-    live: &LiveSnapshot,
-) -> EndpointList {
-    EndpointList {
+pub fn endpoint_list(cfg: &PjsipConfig, config: ConfigStatus, live: &LiveSnapshot) -> EndpointListResponse {
+    EndpointListResponse {
         status: "success".into(),
         endpoints: merged(cfg, live)
             .values()
@@ -173,7 +176,7 @@ pub fn endpoint_list(
 }
 
 pub fn endpoint_detail(
-    cfg: Option<&PjsipConfig>,
+    cfg: &PjsipConfig,
     live: &LiveSnapshot,
     name: &str,
 ) -> Option<EndpointDetailResponse> {
@@ -223,35 +226,25 @@ fn options_of(o: &Object) -> Vec<ConfigOption> {
 }
 
 /// The dashboard's detail page.
-pub fn endpoint_view(cfg: Option<&PjsipConfig>, live: &LiveSnapshot, name: &str) -> Option<EndpointView> {
+pub fn endpoint_view(cfg: &PjsipConfig, live: &LiveSnapshot, name: &str) -> Option<EndpointView> {
     let m = find(cfg, live, name)?;
     let details = m.details(live.connected);
     let mut related = Vec::new();
-    if let Some(cfg) = cfg {
-        let wanted = [
-            ("auth", split_list(&details.auths)),
-            ("auth", split_list(&details.outbound_auths)),
-            ("aor", split_list(&details.aors)),
-        ];
-        for (kind, names) in wanted {
-            for n in names {
-                if let Some(o) = cfg.object(kind, &n) {
-                    related.push(RelatedObject {
-                        kind: kind.to_string(),
-                        name: n,
-                        options: options_of(o),
-                    });
-                }
+    let wanted = [
+        ("auth", split_list(&details.auths)),
+        ("auth", split_list(&details.outbound_auths)),
+        ("aor", split_list(&details.aors)),
+    ];
+    for (kind, names) in wanted {
+        for n in names {
+            if let Some(o) = cfg.object(kind, &n) {
+                related.push(RelatedObject { kind: kind.to_string(), name: n, options: options_of(o) });
             }
         }
-        for o in cfg.objects_of("identify") {
-            if o.effective().iter().any(|e| &*e.name == "endpoint" && e.value.shown() == name) {
-                related.push(RelatedObject {
-                    kind: "identify".into(),
-                    name: o.name.to_string(),
-                    options: options_of(o),
-                });
-            }
+    }
+    for o in cfg.objects_of("identify") {
+        if o.effective().iter().any(|e| &*e.name == "endpoint" && e.value.shown() == name) {
+            related.push(RelatedObject { kind: "identify".into(), name: o.name.to_string(), options: options_of(o) });
         }
     }
     Some(EndpointView {

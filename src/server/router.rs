@@ -1,16 +1,18 @@
 //! The router: the documented API paths (negotiated), the dashboard's other
 //! pages and server functions, static files, and the middleware every request
-//! passes through.
+//! passes through. Paths come from [`crate::routes`].
 
-use super::{api, openapi};
+use super::app_state::AppState;
 use super::error::ApiError;
-use super::state::AppState;
+use super::{api, openapi, server_fn_status};
+use crate::routes;
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use std::time::Duration;
 use tower::ServiceBuilder;
@@ -19,32 +21,26 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-/// Paths of the specification. Each answers JSON or the dashboard by Accept.
-pub const API_PATHS: [&str; 4] = [
-    "/",
-    "/endpoints",
-    "/endpoints/{extension}",
-    "/endpoints/{extension}/config",
-];
-
 pub struct RouterOptions {
     pub request_timeout: Duration,
     pub cors_origins: Vec<String>,
 }
 
 pub fn router(state: AppState, opts: &RouterOptions) -> Router {
+    // The documented paths are pages too, served by `api` after negotiation.
     let pages = generate_route_list_with_exclusions(
         crate::app::App,
-        Some(API_PATHS.iter().map(|p| p.to_string()).collect()),
+        Some(routes::DOCUMENTED.iter().map(|p| p.to_string()).collect()),
     );
     let shell_options = state.leptos_options.clone();
+    let pbx = state.pbx.clone();
     let app = Router::new()
-        .route(API_PATHS[0], get(api::root))
-        .route(API_PATHS[1], get(api::endpoints))
-        .route(API_PATHS[2], get(api::endpoint))
-        .route(API_PATHS[3], get(api::endpoint_config))
+        .route(routes::ROOT, get(api::root))
+        .route(routes::ENDPOINTS, get(api::endpoints))
+        .route(routes::ENDPOINT, get(api::endpoint))
+        .route(routes::ENDPOINT_CONFIG, get(api::endpoint_config))
         .merge(openapi::routes())
-        .leptos_routes_with_context(&state, pages, || (), move || {
+        .leptos_routes_with_context(&state, pages, move || provide_context(pbx.clone()), move || {
             crate::app::shell(shell_options.clone())
         })
         .fallback(api::fallback)
@@ -79,6 +75,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
             .layer(PropagateRequestIdLayer::new(request_id))
             .option_layer(cors)
             .layer(CompressionLayer::new())
+            .layer(axum::middleware::from_fn(server_fn_status::bad_arguments_are_400))
             .layer(axum::middleware::from_fn(move |req, next| timeout(limit, req, next))),
     )
 }

@@ -1,0 +1,63 @@
+//! What the server knows of the running Asterisk, as one shared snapshot.
+//!
+//! Readers (every page view, every API call) take the current snapshot and never
+//! talk to Asterisk themselves: N viewers cost no AMI action. The AMI
+//! supervisor publishes through [`LivePublisher`]; its [`PbxState`] is shared,
+//! never copied into another type: the answers map it at the edge.
+
+use crate::ami::state::PbxState;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveSnapshot {
+    pub connected: bool,
+    /// Why not connected, for the banner and the API's `ami.detail`.
+    pub detail: Option<String>,
+    /// Empty while not connected.
+    pub pbx: Arc<PbxState>,
+}
+
+impl LiveSnapshot {
+    pub fn connected(pbx: Arc<PbxState>) -> Self {
+        LiveSnapshot { connected: true, detail: None, pbx }
+    }
+
+    pub fn disconnected(detail: impl Into<String>) -> Self {
+        LiveSnapshot { connected: false, detail: Some(detail.into()), pbx: Arc::default() }
+    }
+
+    /// An endpoint as Asterisk reports it, while connected.
+    pub fn endpoint(&self, name: &str) -> Option<&crate::ami::state::Endpoint> {
+        self.pbx.endpoints.get(name).filter(|_| self.connected)
+    }
+}
+
+/// The readers' side.
+#[derive(Clone, Debug)]
+pub struct Live {
+    rx: watch::Receiver<Arc<LiveSnapshot>>,
+}
+
+/// The writer's side.
+#[derive(Debug)]
+pub struct LivePublisher {
+    tx: watch::Sender<Arc<LiveSnapshot>>,
+}
+
+impl Live {
+    pub fn new(initial: LiveSnapshot) -> (Live, LivePublisher) {
+        let (tx, rx) = watch::channel(Arc::new(initial));
+        (Live { rx }, LivePublisher { tx })
+    }
+
+    pub fn snapshot(&self) -> Arc<LiveSnapshot> {
+        self.rx.borrow().clone()
+    }
+}
+
+impl LivePublisher {
+    pub fn publish(&self, snapshot: LiveSnapshot) {
+        self.tx.send_replace(Arc::new(snapshot));
+    }
+}

@@ -1,0 +1,99 @@
+//! The PBX as the server knows it: the config Asterisk would load (re-read
+//! when its files change), the live state Asterisk reports over AMI, and the
+//! answers built from both. The JSON API and the dashboard's server functions
+//! both read it here; nothing in it knows about HTTP.
+//!
+//! - `config_store`: pjsip.conf re-read on change, the last good one kept;
+//! - `live`: the AMI state as one shared snapshot;
+//! - `endpoints`: config + live state → the endpoint answers of [`crate::model`].
+
+pub mod config_store;
+mod endpoints;
+pub mod live;
+
+pub use config_store::{ConfigSnapshot, ConfigStore};
+pub use endpoints::plausible_name;
+pub use live::{Live, LivePublisher, LiveSnapshot};
+
+use crate::model::{ConfigStatus, EndpointDetailResponse, EndpointListResponse, EndpointView};
+use crate::pjsip::PjsipConfig;
+use std::sync::Arc;
+
+/// What a question about the PBX can fail with.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum PbxError {
+    /// No such endpoint (templates and impossible names included).
+    #[error("Extension not found")]
+    EndpointNotFound,
+    /// The config cannot be read and no earlier good one is known. The cause
+    /// is logged where it is found.
+    #[error("Error reading PJSIP configuration")]
+    ConfigUnavailable,
+}
+
+/// The config and the live state. Cheap to clone: every clone shares both.
+#[derive(Clone, Debug)]
+pub struct Pbx {
+    config: ConfigStore,
+    live: Live,
+    config_path: Arc<str>,
+}
+
+impl Pbx {
+    pub fn new(config: ConfigStore, live: Live) -> Self {
+        let config_path = Arc::from(config.path().display().to_string());
+        Pbx { config, live, config_path }
+    }
+
+    /// The config and the live state as they are now; every answer read from
+    /// one snapshot is consistent with the others.
+    pub fn snapshot(&self) -> PbxSnapshot {
+        PbxSnapshot {
+            config: self.config.snapshot(),
+            live: self.live.snapshot(),
+            config_path: self.config_path.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PbxSnapshot {
+    config: Arc<ConfigSnapshot>,
+    live: Arc<LiveSnapshot>,
+    config_path: Arc<str>,
+}
+
+impl PbxSnapshot {
+    /// Whether both halves are the very ones `other` holds: then every answer is the same.
+    pub fn same_as(&self, other: &PbxSnapshot) -> bool {
+        Arc::ptr_eq(&self.config, &other.config) && Arc::ptr_eq(&self.live, &other.live)
+    }
+
+    fn config(&self) -> Result<&PjsipConfig, PbxError> {
+        self.config.good.as_deref().ok_or(PbxError::ConfigUnavailable)
+    }
+
+    fn config_status(&self) -> ConfigStatus {
+        ConfigStatus { path: self.config_path.to_string(), error: self.config.error.clone() }
+    }
+
+    /// `GET /endpoints`: every endpoint of the config and of Asterisk.
+    pub fn endpoint_list(&self) -> Result<EndpointListResponse, PbxError> {
+        Ok(endpoints::endpoint_list(self.config()?, self.config_status(), &self.live))
+    }
+
+    /// `GET /endpoints/{extension}`.
+    pub fn endpoint_detail(&self, name: &str) -> Result<EndpointDetailResponse, PbxError> {
+        endpoints::endpoint_detail(self.config()?, &self.live, name).ok_or(PbxError::EndpointNotFound)
+    }
+
+    /// `GET /endpoints/{extension}/config`: the effective options, secrets left out.
+    pub fn endpoint_config(&self, name: &str) -> Result<serde_json::Map<String, serde_json::Value>, PbxError> {
+        endpoints::endpoint_config(self.config()?, name).ok_or(PbxError::EndpointNotFound)
+    }
+
+    /// The dashboard's detail page.
+    pub fn endpoint_view(&self, name: &str) -> Result<EndpointView, PbxError> {
+        endpoints::endpoint_view(self.config()?, &self.live, name).ok_or(PbxError::EndpointNotFound)
+    }
+}

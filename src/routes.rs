@@ -1,0 +1,154 @@
+//! Every path ISPBX answers on, stated once, in axum's syntax. The JSON
+//! routes, the OpenAPI document, the dashboard's router and its links all
+//! come from these constants, so a path cannot drift between them.
+
+use leptos_router::{ParamSegment, PartialPathMatch, PathSegment, PossibleRouteMatch, StaticSegment};
+
+/// The path parameter naming an endpoint.
+pub const EXTENSION: &str = "extension";
+
+// The specification's paths. Each answers JSON to API clients and the
+// dashboard page to browsers.
+pub const ROOT: &str = "/";
+pub const ENDPOINTS: &str = "/endpoints";
+pub const ENDPOINT: &str = "/endpoints/{extension}";
+pub const ENDPOINT_CONFIG: &str = "/endpoints/{extension}/config";
+
+/// The paths of the specification, in the order it lists them.
+pub const DOCUMENTED: [&str; 4] = [ROOT, ENDPOINTS, ENDPOINT, ENDPOINT_CONFIG];
+
+// Served by the server alone (not pages of the dashboard).
+pub const OPENAPI: &str = "/openapi.json";
+pub const DOCS: &str = "/docs";
+
+/// `/endpoints/{name}`, the name percent-encoded, for links.
+pub fn endpoint_href(name: &str) -> String {
+    fill(ENDPOINT, name)
+}
+
+/// `path` with its `{extension}` replaced by `name`, percent-encoded.
+fn fill(path: &str, name: &str) -> String {
+    path.replace(&format!("{{{EXTENSION}}}"), &percent_encode(name))
+}
+
+/// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,
+/// `#` or spaces stays one path segment.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// One of the paths above as the dashboard's router matches it.
+pub fn page(path: &'static str) -> PagePath {
+    PagePath(
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => Segment::Param(ParamSegment(param)),
+                None => Segment::Static(StaticSegment(s)),
+            })
+            .collect(),
+    )
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Static(StaticSegment<&'static str>),
+    Param(ParamSegment),
+}
+
+impl Segment {
+    fn test<'a>(&self, path: &'a str) -> Option<PartialPathMatch<'a>> {
+        match self {
+            Segment::Static(s) => s.test(path),
+            Segment::Param(p) => p.test(path),
+        }
+    }
+
+    fn generate_path(&self, path: &mut Vec<PathSegment>) {
+        match self {
+            Segment::Static(s) => s.generate_path(path),
+            Segment::Param(p) => p.generate_path(path),
+        }
+    }
+}
+
+/// A path's segments in sequence: what `path!("/a/:b")` builds, from a
+/// string known only once the program runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PagePath(Vec<Segment>);
+
+impl PossibleRouteMatch for PagePath {
+    fn optional(&self) -> bool {
+        false
+    }
+
+    fn test<'a>(&self, path: &'a str) -> Option<PartialPathMatch<'a>> {
+        let mut remaining = path;
+        let mut matched = 0;
+        let mut params = Vec::new();
+        for segment in &self.0 {
+            let m = segment.test(remaining)?;
+            matched += m.matched().len();
+            remaining = m.remaining();
+            params.extend(m.params());
+        }
+        Some(PartialPathMatch::new(remaining, params, &path[..matched]))
+    }
+
+    fn generate_path(&self, path: &mut Vec<PathSegment>) {
+        for segment in &self.0 {
+            segment.generate_path(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matched(path: &'static str, url: &str) -> Option<(String, Vec<(String, String)>)> {
+        let m = page(path).test(url)?;
+        m.is_complete().then(|| {
+            let rest = m.matched().to_string();
+            (rest, m.params().into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        })
+    }
+
+    #[test]
+    fn pages_match_as_the_router_macro_would() {
+        assert_eq!(matched(ENDPOINT, "/endpoints/1001"), Some(("/endpoints/1001".into(), vec![("extension".into(), "1001".into())])));
+        assert_eq!(matched(ENDPOINT_CONFIG, "/endpoints/1001/config").map(|m| m.1), Some(vec![("extension".into(), "1001".into())]));
+        assert_eq!(matched(ENDPOINTS, "/endpoints"), Some(("/endpoints".into(), vec![])));
+        assert!(matched(ENDPOINTS, "/endpointsx").is_none());
+        assert!(matched(ENDPOINT, "/endpoints/1001/config").is_none());
+        assert!(matched(ROOT, "/").is_some());
+        let mut generated = Vec::new();
+        page(ENDPOINT_CONFIG).generate_path(&mut generated);
+        assert_eq!(
+            generated,
+            vec![PathSegment::Static("endpoints".into()), PathSegment::Param("extension".into()), PathSegment::Static("config".into())]
+        );
+    }
+
+    #[test]
+    fn every_page_path_names_the_extension_parameter_the_same() {
+        for p in DOCUMENTED {
+            assert!(!p.contains('{') || p.contains(&format!("{{{EXTENSION}}}")), "{p}");
+        }
+    }
+
+    #[test]
+    fn links_keep_names_in_one_segment() {
+        assert_eq!(endpoint_href("1001"), "/endpoints/1001");
+        assert_eq!(endpoint_href("a/b c?#"), "/endpoints/a%2Fb%20c%3F%23");
+        assert_eq!(endpoint_href("ünï"), "/endpoints/%C3%BCn%C3%AF");
+    }
+}

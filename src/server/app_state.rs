@@ -1,0 +1,63 @@
+//! What every handler shares. Handlers get it through axum's `State`; server
+//! functions get the [`Pbx`] through leptos context; there are no globals.
+
+use super::error::ApiError;
+use super::json_body::JsonBody;
+use crate::pbx::{Pbx, PbxSnapshot};
+use axum::body::Body;
+use axum::extract::FromRef;
+use axum::http::Request;
+use axum::response::Response;
+use leptos::prelude::*;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pbx: Pbx,
+    list_cache: Arc<Mutex<Option<ListCache>>>,
+}
+
+/// `GET /endpoints` as last serialised, and the snapshot it was made from.
+#[derive(Debug)]
+struct ListCache {
+    snapshot: PbxSnapshot,
+    body: JsonBody,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, pbx: Pbx) -> Self {
+        AppState { leptos_options, pbx, list_cache: Arc::default() }
+    }
+
+    /// The list as JSON. Pollers ask far more often than Asterisk or the files
+    /// change, so it is built once per snapshot.
+    pub fn endpoint_list_json(&self) -> Result<JsonBody, ApiError> {
+        let snapshot = self.pbx.snapshot();
+        let mut cache = self.list_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.as_ref().filter(|c| c.snapshot.same_as(&snapshot)) {
+            return Ok(c.body.clone());
+        }
+        let body = JsonBody::of(&snapshot.endpoint_list()?)?;
+        *cache = Some(ListCache { snapshot, body: body.clone() });
+        Ok(body)
+    }
+
+    /// The dashboard page for a request, rendered whole (resources resolved
+    /// first) so the first paint needs no JavaScript.
+    pub async fn render_page(&self, req: Request<Body>) -> Response {
+        let pbx = self.pbx.clone();
+        let options = self.leptos_options.clone();
+        let handler = leptos_axum::render_app_async_with_context(
+            move || provide_context(pbx.clone()),
+            move || crate::app::shell(options.clone()),
+        );
+        handler(req).await
+    }
+}

@@ -40,168 +40,236 @@ fn last<'c>(cat: &'c Category, name: &str) -> Option<&'c super::parser::Variable
     cat.variables.iter().rev().find(|v| *v.name == *name)
 }
 
+/// One wizard section: what every object generated from it shares.
+struct Wizard<'a> {
+    cfg: &'a Config,
+    cat: &'a Category,
+    id: Arc<str>,
+    /// The wizard section's header: where every derived option says it comes from.
+    here: Provenance,
+    remote_hosts: Vec<String>,
+    transport: Option<(String, Provenance)>,
+}
+
+/// The two auths a wizard can make, which differ only in these words.
+struct AuthSide {
+    /// The option that asks for the auth.
+    flag: &'static str,
+    /// The prefix of the options handed to it.
+    prefix: &'static str,
+    /// The auth's name is `{id}-{suffix}`.
+    suffix: &'static str,
+    /// For the error when the username is missing.
+    verb: &'static str,
+}
+
+const INBOUND_AUTH: AuthSide = AuthSide {
+    flag: "accepts_auth",
+    prefix: "inbound_auth/",
+    suffix: "iauth",
+    verb: "accepts",
+};
+
+const OUTBOUND_AUTH: AuthSide = AuthSide {
+    flag: "sends_auth",
+    prefix: "outbound_auth/",
+    suffix: "oauth",
+    verb: "sends",
+};
+
+/// Every object of one wizard section, listed endpoint first, then the auths,
+/// the aor, the identify and the registrations.
 fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectSet) {
-    let id = cat.name.clone();
-    let here = provenance(cfg, cat.origin, None, files);
-    let derived = |name: &str, value: String, at: &Provenance| Field {
+    let w = Wizard::new(cfg, cat, files);
+    let inbound_auth = w.auth(&INBOUND_AUTH, files, set);
+    let outbound_auth = w.auth(&OUTBOUND_AUTH, files, set);
+    let aor = w.aor(files);
+    let identify = w.identify(files);
+    let outbound_name = outbound_auth.as_ref().map(|a| &*a.name);
+    let registrations = w.registrations(outbound_name, files);
+    // endpoint, last, so it can name what was made above
+    let endpoint = w.endpoint(inbound_auth.as_ref().map(|a| &*a.name), outbound_name, files);
+    set.objects.push(endpoint);
+    set.objects.extend(inbound_auth);
+    set.objects.extend(outbound_auth);
+    set.objects.push(aor);
+    set.objects.extend(identify);
+    set.objects.extend(registrations);
+}
+
+/// An option the wizard sets itself, said to come from `at`.
+fn derived(name: &str, value: String, at: &Provenance) -> Field {
+    Field {
         name: Arc::from(name),
         value: Value::new(Arc::from(value), false),
         provenance: at.clone(),
-    };
-    let prefixed = |prefix: &str, files: &mut FileNames| -> Vec<Field> {
-        cat.variables
+    }
+}
+
+impl<'a> Wizard<'a> {
+    fn new(cfg: &'a Config, cat: &'a Category, files: &mut FileNames) -> Self {
+        let here = provenance(cfg, cat.origin, None, files);
+        let remote_hosts: Vec<String> = last(cat, "remote_hosts")
+            .map(|v| {
+                v.value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let transport = last(cat, "transport").map(|v| (v.value.to_string(), provenance(cfg, v.origin, v.template.clone(), files)));
+        Wizard {
+            cfg,
+            cat,
+            id: cat.name.clone(),
+            here,
+            remote_hosts,
+            transport,
+        }
+    }
+
+    /// The section's `{prefix}name` options, handed to the object as `name`.
+    fn prefixed(&self, prefix: &str, files: &mut FileNames) -> Vec<Field> {
+        self.cat
+            .variables
             .iter()
             .filter_map(|v| {
                 let rest = v.name.strip_prefix(prefix)?;
-                let mut f = field(cfg, v, files);
+                let mut f = field(self.cfg, v, files);
                 f.name = Arc::from(rest);
                 // Secrecy follows the option the wizard hands to the generated object.
                 f.value = Value::new(v.value.clone(), crate::secret::is_secret_name(rest));
                 Some(f)
             })
             .collect()
-    };
-    let has = |prefix: &str, name: &str| last(cat, &format!("{prefix}{name}")).is_some();
-    let remote_hosts: Vec<String> = last(cat, "remote_hosts")
-        .map(|v| {
-            v.value
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let transport = last(cat, "transport").map(|v| (v.value.to_string(), provenance(cfg, v.origin, v.template.clone(), files)));
+    }
 
-    let mut objects = Vec::new();
-    let object = |kind: &str, name: String, fields: Vec<Field>| Object {
-        kind: Arc::from(kind),
-        name: Arc::from(name),
-        origin: Origin::Wizard,
-        defined_at: here.clone(),
-        fields,
-    };
+    fn has(&self, prefix: &str, name: &str) -> bool {
+        last(self.cat, &format!("{prefix}{name}")).is_some()
+    }
 
-    // inbound auth
-    let mut inbound_auth = None;
-    if is_true(cat, "accepts_auth") {
-        if has("inbound_auth/", "username") {
-            let name = format!("{id}-iauth");
-            let mut fields = vec![derived("type", "auth".into(), &here)];
-            if !has("inbound_auth/", "auth_type") {
-                fields.push(derived("auth_type", "userpass".into(), &here));
-            }
-            fields.extend(prefixed("inbound_auth/", files));
-            objects.push(object("auth", name.clone(), fields));
-            inbound_auth = Some(name);
-        } else {
+    fn object(&self, kind: &str, name: String, fields: Vec<Field>) -> Object {
+        Object {
+            kind: Arc::from(kind),
+            name: Arc::from(name),
+            origin: Origin::Wizard,
+            defined_at: self.here.clone(),
+            fields,
+        }
+    }
+
+    /// `{id}-iauth` or `{id}-oauth`, when the section asks for it; without a
+    /// username Asterisk rejects the wizard.
+    fn auth(&self, side: &AuthSide, files: &mut FileNames, set: &mut ObjectSet) -> Option<Object> {
+        if !is_true(self.cat, side.flag) {
+            return None;
+        }
+        let id = &self.id;
+        if !self.has(side.prefix, "username") {
             set.rejected = true;
             set.diagnostics.push(Diagnostic {
                 severity: Severity::Error,
-                file: cfg.path(cat.origin.file).to_path_buf(),
-                line: cat.origin.line,
+                file: self.cfg.path(self.cat.origin.file).to_path_buf(),
+                line: self.cat.origin.line,
                 message: format!(
-                    "Wizard '{id}' must have 'inbound_auth/username' if it accepts authentication."
+                    "Wizard '{id}' must have '{}username' if it {} authentication.",
+                    side.prefix, side.verb
                 ),
             });
+            return None;
         }
+        let name = format!("{id}-{}", side.suffix);
+        let mut fields = vec![derived("type", "auth".into(), &self.here)];
+        if !self.has(side.prefix, "auth_type") {
+            fields.push(derived("auth_type", "userpass".into(), &self.here));
+        }
+        fields.extend(self.prefixed(side.prefix, files));
+        Some(self.object("auth", name, fields))
     }
-    // outbound auth
-    let mut outbound_auth = None;
-    if is_true(cat, "sends_auth") {
-        if has("outbound_auth/", "username") {
-            let name = format!("{id}-oauth");
-            let mut fields = vec![derived("type", "auth".into(), &here)];
-            if !has("outbound_auth/", "auth_type") {
-                fields.push(derived("auth_type", "userpass".into(), &here));
+
+    fn aor(&self, files: &mut FileNames) -> Object {
+        let mut aor = vec![derived("type", "aor".into(), &self.here)];
+        if !is_true(self.cat, "accepts_registrations") {
+            for host in &self.remote_hosts {
+                let uri = if host.starts_with("sip:") || host.starts_with("sips:") {
+                    host.clone()
+                } else {
+                    format!("sip:{host}")
+                };
+                aor.push(derived("contact", uri, &self.here));
             }
-            fields.extend(prefixed("outbound_auth/", files));
-            objects.push(object("auth", name.clone(), fields));
-            outbound_auth = Some(name);
-        } else {
-            set.rejected = true;
-            set.diagnostics.push(Diagnostic {
-                severity: Severity::Error,
-                file: cfg.path(cat.origin.file).to_path_buf(),
-                line: cat.origin.line,
-                message: format!(
-                    "Wizard '{id}' must have 'outbound_auth/username' if it sends authentication."
-                ),
-            });
         }
+        aor.extend(self.prefixed("aor/", files));
+        self.object("aor", self.id.to_string(), aor)
     }
 
-    // aor
-    let mut aor = vec![derived("type", "aor".into(), &here)];
-    if !is_true(cat, "accepts_registrations") {
-        for host in &remote_hosts {
-            let uri = if host.starts_with("sip:") || host.starts_with("sips:") {
-                host.clone()
-            } else {
-                format!("sip:{host}")
-            };
-            aor.push(derived("contact", uri, &here));
+    /// A trunk that does not register to us is matched by its address.
+    fn identify(&self, files: &mut FileNames) -> Option<Object> {
+        if self.remote_hosts.is_empty() || is_true(self.cat, "accepts_registrations") {
+            return None;
         }
-    }
-    aor.extend(prefixed("aor/", files));
-    objects.push(object("aor", id.to_string(), aor));
-
-    // identify: a trunk that does not register to us is matched by its address
-    if !remote_hosts.is_empty() && !is_true(cat, "accepts_registrations") {
         let mut fields = vec![
-            derived("type", "identify".into(), &here),
-            derived("endpoint", id.to_string(), &here),
+            derived("type", "identify".into(), &self.here),
+            derived("endpoint", self.id.to_string(), &self.here),
         ];
-        for host in &remote_hosts {
-            fields.push(derived("match", host.clone(), &here));
+        for host in &self.remote_hosts {
+            fields.push(derived("match", host.clone(), &self.here));
         }
-        fields.extend(prefixed("identify/", files));
-        objects.push(object("identify", format!("{id}-identify"), fields));
+        fields.extend(self.prefixed("identify/", files));
+        Some(self.object("identify", format!("{}-identify", self.id), fields))
     }
 
-    // registrations: one per remote host
-    if is_true(cat, "sends_registrations") {
-        let user = last(cat, "outbound_auth/username").map_or_else(|| id.to_string(), |v| v.value.to_string());
-        for (n, host) in remote_hosts.iter().enumerate() {
+    /// One registration per remote host.
+    fn registrations(&self, outbound_auth: Option<&str>, files: &mut FileNames) -> Vec<Object> {
+        let mut objects = Vec::new();
+        if !is_true(self.cat, "sends_registrations") {
+            return objects;
+        }
+        let id = &self.id;
+        let user = last(self.cat, "outbound_auth/username").map_or_else(|| id.to_string(), |v| v.value.to_string());
+        for (n, host) in self.remote_hosts.iter().enumerate() {
             let host = host.trim_start_matches("sip:");
             let mut fields = vec![
-                derived("type", "registration".into(), &here),
-                derived("server_uri", format!("sip:{host}"), &here),
-                derived("client_uri", format!("sip:{user}@{host}"), &here),
+                derived("type", "registration".into(), &self.here),
+                derived("server_uri", format!("sip:{host}"), &self.here),
+                derived("client_uri", format!("sip:{user}@{host}"), &self.here),
             ];
-            if let Some(a) = &outbound_auth {
-                fields.push(derived("outbound_auth", a.clone(), &here));
+            if let Some(a) = outbound_auth {
+                fields.push(derived("outbound_auth", a.to_string(), &self.here));
             }
-            if let Some((t, at)) = &transport {
+            if let Some((t, at)) = &self.transport {
                 fields.push(derived("transport", t.clone(), at));
             }
-            fields.extend(prefixed("registration/", files));
-            objects.push(object("registration", format!("{id}-reg-{n}"), fields));
+            fields.extend(self.prefixed("registration/", files));
+            objects.push(self.object("registration", format!("{id}-reg-{n}"), fields));
         }
+        objects
     }
 
-    // endpoint, last, so it can name what was made above
-    let mut ep = vec![derived("type", "endpoint".into(), &here)];
-    if let Some((t, at)) = &transport {
-        if !has("endpoint/", "transport") {
-            ep.push(derived("transport", t.clone(), at));
+    /// Named after the section; points at the aor and auths made for it.
+    fn endpoint(&self, inbound_auth: Option<&str>, outbound_auth: Option<&str>, files: &mut FileNames) -> Object {
+        let mut ep = vec![derived("type", "endpoint".into(), &self.here)];
+        if let Some((t, at)) = &self.transport {
+            if !self.has("endpoint/", "transport") {
+                ep.push(derived("transport", t.clone(), at));
+            }
         }
-    }
-    if !has("endpoint/", "aors") {
-        ep.push(derived("aors", id.to_string(), &here));
-    }
-    if let Some(a) = &inbound_auth {
-        if !has("endpoint/", "auth") {
-            ep.push(derived("auth", a.clone(), &here));
+        if !self.has("endpoint/", "aors") {
+            ep.push(derived("aors", self.id.to_string(), &self.here));
         }
-    }
-    if let Some(a) = &outbound_auth {
-        if !has("endpoint/", "outbound_auth") {
-            ep.push(derived("outbound_auth", a.clone(), &here));
+        if let Some(a) = inbound_auth {
+            if !self.has("endpoint/", "auth") {
+                ep.push(derived("auth", a.to_string(), &self.here));
+            }
         }
+        if let Some(a) = outbound_auth {
+            if !self.has("endpoint/", "outbound_auth") {
+                ep.push(derived("outbound_auth", a.to_string(), &self.here));
+            }
+        }
+        ep.extend(self.prefixed("endpoint/", files));
+        self.object("endpoint", self.id.to_string(), ep)
     }
-    ep.extend(prefixed("endpoint/", files));
-    objects.insert(0, object("endpoint", id.to_string(), ep));
-    set.objects.extend(objects);
 }

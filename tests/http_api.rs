@@ -622,3 +622,31 @@ fn every_secret_name_is_redacted_in_config_page_log_and_ami_decode() {
         assert_eq!(m.get(&ami_spelling(name)), Some(REDACTED));
     }
 }
+
+/// Server functions are the dashboard's API: a body that is not their
+/// arguments is the client's mistake (400), as on the JSON routes; a good one works.
+#[test]
+fn server_functions_answer_bad_arguments_with_400() {
+    let w = World::new();
+    let post = |body: &str, content_type: &str| {
+        let mut s = TcpStream::connect(&w.server.addr).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        let req = format!(
+            "POST /api/get_endpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut raw = String::new();
+        let _ = s.read_to_string(&mut raw);
+        let status: u16 = raw.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, raw)
+    };
+    let form = "application/x-www-form-urlencoded";
+    for (body, content_type) in [("", form), ("ext=1001", form), ("garbage=%ZZ", form), ("{\"x\":", "application/json")] {
+        let (status, raw) = post(body, content_type);
+        assert_eq!(status, 400, "{body:?}: {raw}");
+    }
+    let (status, raw) = post("extension=1001", form);
+    assert_eq!(status, 200, "{raw}");
+    assert!(raw.contains("\"objectname\":\"1001\""), "{raw}");
+}

@@ -1,18 +1,20 @@
 //! The dashboard's data, as server functions. The types are shared with the
 //! server ([`crate::model`]); the bodies run only on the server, where they
-//! ask the domain layer ([`crate::pbx`]) found in context.
+//! ask the domain layer ([`crate::pbx`]) found in context. Their paths are
+//! fixed (`/api/list_endpoints`, `/api/get_endpoint`), not hashed per build, so
+//! a page from the previous release still reaches them after an upgrade.
 
 use crate::model::{EndpointListResponse, EndpointView};
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "list_endpoints")]
 pub async fn list_endpoints() -> Result<EndpointListResponse, ServerFnError> {
     let pbx = expect_context::<crate::pbx::Pbx>();
     pbx.snapshot().endpoint_list().map_err(|e| ServerFnError::new(e.to_string()))
 }
 
 /// `None` when there is no such endpoint.
-#[server]
+#[server(endpoint = "get_endpoint")]
 pub async fn get_endpoint(extension: String) -> Result<Option<EndpointView>, ServerFnError> {
     use crate::pbx::{Pbx, PbxError};
     match expect_context::<Pbx>().snapshot().endpoint_view(&extension) {

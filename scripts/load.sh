@@ -6,6 +6,7 @@
 #
 #   scripts/load.sh                 # both configs
 #   DURATION=30s CONNECTIONS=64 scripts/load.sh
+#   ISPBX_BIN=/tmp/ispbx-old scripts/load.sh   # another build of the server, to compare
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,8 +19,8 @@ if ! command -v wrk >/dev/null; then
   echo "[load] apt: installing wrk"
   as_root apt-get install -y -qq wrk
 fi
-cargo leptos build --release >/dev/null
-BIN="$ROOT/target/release/ispbx"
+if [ -z "${ISPBX_BIN:-}" ]; then cargo leptos build --release >/dev/null; fi
+BIN="${ISPBX_BIN:-$ROOT/target/release/ispbx}"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -82,9 +83,8 @@ run() {
 }
 
 SUMMARY=()
-# The 14 endpoints Asterisk was recorded with, or the sample PBX's 20 without the fixtures.
-FIXTURE_CONF="${ISPBX_FIXTURES:-$ROOT/tests/fixtures}/pjsip/pjsip.conf"
-if [ -f "$FIXTURE_CONF" ]; then run fixture-config "$FIXTURE_CONF"; else run sample-pbx "$ROOT/examples/sample-pbx/pjsip.conf"; fi
+# The 14 endpoints Asterisk was recorded with.
+run fixture-config "$ROOT/tests/fixtures/pjsip/pjsip.conf"
 mkdir -p "$WORK/big"
 "$BIN" pjsip generate 5000 >"$WORK/big/pjsip.conf"
 run generated-5000 "$WORK/big/pjsip.conf"

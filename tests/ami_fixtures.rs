@@ -4,10 +4,11 @@ mod common;
 
 use bytes::BytesMut;
 use ispbx::ami::client::ClientOptions;
-use ispbx::ami::state::PbxState;
+use ispbx::ami::state::{Applied, PbxState};
 use ispbx::ami::types::{items_of, ContactList, CoreShowChannel, EndpointList};
 use ispbx::ami::{AmiClient, AmiCodec, AmiError, Credentials, Frame, Message};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::codec::Decoder;
@@ -93,7 +94,7 @@ fn the_lab_state_reads_as_recorded() {
 
 #[test]
 fn the_36_second_capture_drives_the_state_through_its_timeline() {
-    let mut st = lab_state();
+    let mut st = Arc::new(lab_state());
     let stream = std::fs::read(ami("51_events_30s.response")).unwrap();
     let online = |st: &PbxState, n: &str| st.endpoints[n].contacts.iter().any(|c| c.available());
     assert!(!online(&st, "1003"));
@@ -102,7 +103,7 @@ fn the_36_second_capture_drives_the_state_through_its_timeline() {
         if m.event().is_none() {
             continue;
         }
-        if st.apply(&m) == ispbx::ami::state::Applied::ResyncNeeded {
+        if st.apply(&m) == Applied::ResyncNeeded {
             resyncs += 1;
         }
         saw_1003_online |= online(&st, "1003");
@@ -120,6 +121,32 @@ fn the_36_second_capture_drives_the_state_through_its_timeline() {
     assert_eq!(st.endpoints["2000"].device_state, "Unavailable");
     // 28.5 s: the Reload asks for a resync.
     assert_eq!(resyncs, 1);
+}
+
+#[test]
+fn only_an_event_that_changes_the_state_copies_it() {
+    // The supervisor publishes its state as an `Arc` and keeps applying
+    // events to it: what readers hold must never change under them, and an
+    // event that changes nothing must not cost a copy.
+    let mut st = Arc::new(lab_state());
+    let stream = std::fs::read(ami("51_events_30s.response")).unwrap();
+    let (mut copies, mut events) = (0, 0);
+    for m in decode(&stream, false) {
+        let published = Arc::clone(&st);
+        let before = (*published).clone();
+        let applied = st.apply(&m);
+        assert_eq!(*published, before, "a published state changed under its reader");
+        match applied {
+            Applied::Changed | Applied::Refresh(_) => {
+                assert!(!Arc::ptr_eq(&st, &published), "{m:?}");
+                assert_ne!(*st, *published, "{m:?} said Changed but changed nothing");
+                copies += 1;
+            }
+            Applied::Unchanged | Applied::ResyncNeeded => assert!(Arc::ptr_eq(&st, &published), "{m:?} copied the state"),
+        }
+        events += 1;
+    }
+    assert!(copies > 5 && copies < events / 2, "{copies} copies for {events} events");
 }
 
 /// A test AMI server answering each action with a recorded response, its
@@ -185,7 +212,7 @@ async fn the_client_reads_recorded_answers() {
     assert_eq!(eps.len(), 14);
     assert_eq!(EndpointList::from_message(&eps[0]).contacts, vec![("1001".to_string(), "sip:1001@127.0.0.1:5071".to_string())]);
     let err = client.list(ispbx::ami::Action::new("PJSIPShowEndpoint").header("Endpoint", "9999")).await;
-    assert_eq!(err.unwrap_err(), AmiError::Action("Unable to retrieve endpoint 9999".into()));
+    assert!(matches!(err, Err(AmiError::Action(ref why)) if why == "Unable to retrieve endpoint 9999"), "{err:?}");
     assert!(client.list(ispbx::ami::Action::new("PJSIPShowResourceLists")).await.unwrap().is_empty());
     assert!(client.list(ispbx::ami::Action::new("CoreShowChannels")).await.unwrap().is_empty());
     let out = client.command("pjsip show endpoints").await.unwrap();
@@ -202,7 +229,7 @@ async fn the_client_reads_recorded_answers() {
 async fn a_refused_login_is_reported_clearly() {
     let addr = replay_server(vec![("Login", "05_login_failure.response")]).await;
     let err = AmiClient::connect(&opts(&addr)).await.unwrap_err();
-    assert_eq!(err, AmiError::LoginRefused("Authentication failed".into()));
+    assert!(matches!(err, AmiError::LoginRefused(ref why) if why == "Authentication failed"), "{err:?}");
     assert!(err.to_string().contains("refused the login"));
 }
 
@@ -223,7 +250,7 @@ async fn a_connection_cut_mid_list_fails_the_caller_instead_of_hanging() {
     });
     let (client, _ev) = AmiClient::connect(&opts(&addr)).await.unwrap();
     let r = client.list(ispbx::ami::Action::new("PJSIPShowEndpoints")).await;
-    assert_eq!(r.unwrap_err(), AmiError::Closed);
+    assert!(matches!(r, Err(AmiError::Closed)), "{r:?}");
 }
 
 #[tokio::test]
@@ -248,5 +275,5 @@ async fn a_silent_pbx_times_out_and_garbage_is_an_error() {
     o.action_timeout = std::time::Duration::from_millis(300);
     let (client, _ev) = AmiClient::connect(&o).await.unwrap();
     let r = client.action(ispbx::ami::Action::new("Ping")).await;
-    assert_eq!(r.unwrap_err(), AmiError::Timeout(std::time::Duration::from_millis(300)));
+    assert!(matches!(r, Err(AmiError::Timeout(d)) if d == std::time::Duration::from_millis(300)), "{r:?}");
 }

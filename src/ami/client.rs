@@ -1,15 +1,17 @@
-//! One AMI connection: login, then any number of concurrent actions matched
-//! to their answers by ActionID, and a stream of the events nobody asked for.
+//! One AMI connection: login over TCP or any byte stream, then any number of
+//! concurrent actions matched to their answers by ActionID (the connection
+//! task is in `connection.rs`), and a stream of the events nobody asked for.
 
 use super::codec::{AmiCodec, Frame, Outgoing};
+use super::connection::{self, Command, Events, Reply};
 use super::message::{Action, Message};
 use super::AmiError;
 use futures::{SinkExt, StreamExt};
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::Framed;
@@ -78,24 +80,6 @@ impl ClientOptions {
     }
 }
 
-/// The answer to an action: its response and, for an event list, its items.
-#[derive(Clone, Debug, Default)]
-pub struct Reply {
-    pub response: Message,
-    pub events: Vec<Message>,
-}
-
-enum Command {
-    Send { action: Action, id: String, list: bool, reply: oneshot::Sender<Result<Reply, AmiError>> },
-    Cancel(String),
-}
-
-struct Pending {
-    list: bool,
-    reply: Reply,
-    tx: oneshot::Sender<Result<Reply, AmiError>>,
-}
-
 /// A logged-in connection. Cheap to clone; every clone shares the socket.
 #[derive(Clone)]
 pub struct AmiClient {
@@ -111,9 +95,10 @@ impl fmt::Debug for AmiClient {
     }
 }
 
-type Conn = Framed<TcpStream, AmiCodec>;
-
-async fn next_message(conn: &mut Conn) -> Result<Message, AmiError> {
+async fn next_message<S>(conn: &mut Framed<S, AmiCodec>) -> Result<Message, AmiError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     loop {
         match conn.next().await {
             Some(Ok(Frame::Message(m))) => return Ok(m),
@@ -125,7 +110,10 @@ async fn next_message(conn: &mut Conn) -> Result<Message, AmiError> {
 }
 
 /// The response to a login-phase action; events before it are dropped.
-async fn login_answer(conn: &mut Conn, id: &str) -> Result<Message, AmiError> {
+async fn login_answer<S>(conn: &mut Framed<S, AmiCodec>, id: &str) -> Result<Message, AmiError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     loop {
         let m = next_message(conn).await.map_err(|e| match e {
             // Asterisk closes the socket right after a refused login.
@@ -138,55 +126,70 @@ async fn login_answer(conn: &mut Conn, id: &str) -> Result<Message, AmiError> {
     }
 }
 
+/// Reads the banner and logs in; returns the banner.
+async fn login<S>(conn: &mut Framed<S, AmiCodec>, opts: &ClientOptions) -> Result<String, AmiError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let banner = match conn.next().await {
+        Some(Ok(Frame::Banner(b))) if b.starts_with("Asterisk Call Manager/") => b,
+        Some(Ok(Frame::Banner(b))) => return Err(AmiError::Banner(b)),
+        Some(Ok(Frame::Message(m))) => return Err(AmiError::Banner(format!("{:?}", m.headers.first()))),
+        Some(Err(e)) => return Err(e),
+        None => return Err(AmiError::Closed),
+    };
+    let login = Action::new("Login").header("Username", opts.credentials.username.clone());
+    let login = match opts.auth {
+        LoginAuth::Plain => login.header("Secret", opts.credentials.secret.clone()),
+        LoginAuth::Md5 => {
+            let challenge = Action::new("Challenge").header("AuthType", "MD5");
+            conn.send(Outgoing { action: &challenge, action_id: Some("ispbx-challenge") }).await?;
+            let answer = login_answer(conn, "ispbx-challenge").await?;
+            let Some(nonce) = answer.get("Challenge").filter(|_| answer.is_success()) else {
+                return Err(AmiError::LoginRefused(format!("no MD5 challenge: {}", answer.message_text())));
+            };
+            login.header("AuthType", "MD5").header("Key", md5_key(nonce, &opts.credentials.secret))
+        }
+    };
+    let login = login.header("Events", if opts.events { "on" } else { "off" });
+    conn.send(Outgoing { action: &login, action_id: Some("ispbx-login") }).await?;
+    let m = login_answer(conn, "ispbx-login").await?;
+    if m.is_success() {
+        return Ok(banner);
+    }
+    Err(AmiError::LoginRefused(m.message_text().to_string()))
+}
+
 impl AmiClient {
-    /// Connects, reads the banner and logs in. Returns the client and the
-    /// stream of unsolicited events; the stream ends when the connection does.
-    pub async fn connect(opts: &ClientOptions) -> Result<(AmiClient, mpsc::Receiver<Message>), AmiError> {
+    /// Connects over TCP to `opts.addr`, reads the banner and logs in.
+    /// Returns the client and the stream of unsolicited events, which ends
+    /// with the reason the connection did.
+    pub async fn connect(opts: &ClientOptions) -> Result<(AmiClient, Events), AmiError> {
         let connect = TcpStream::connect(&opts.addr);
         let stream = match tokio::time::timeout(opts.connect_timeout, connect).await {
             Err(_) => return Err(AmiError::Timeout(opts.connect_timeout)),
-            Ok(Err(e)) => return Err(AmiError::Connect { addr: opts.addr.clone(), reason: e.to_string() }),
+            Ok(Err(e)) => return Err(AmiError::Connect { addr: opts.addr.clone(), source: Arc::new(e) }),
             Ok(Ok(s)) => s,
         };
+        // Actions are small and each one waits for its answer: Nagle only delays them.
         let _ = stream.set_nodelay(true);
+        Self::connect_stream(stream, opts).await
+    }
+
+    /// Reads the banner and logs in over a stream that is already open (a
+    /// TLS session, an SSH tunnel, an in-memory peer in a test); `opts.addr`
+    /// is not used.
+    pub async fn connect_stream<S>(stream: S, opts: &ClientOptions) -> Result<(AmiClient, Events), AmiError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let mut conn = Framed::new(stream, AmiCodec::default());
-        let login = async {
-            let banner = match conn.next().await {
-                Some(Ok(Frame::Banner(b))) if b.starts_with("Asterisk Call Manager/") => b,
-                Some(Ok(Frame::Banner(b))) => return Err(AmiError::Banner(b)),
-                Some(Ok(Frame::Message(m))) => return Err(AmiError::Banner(format!("{:?}", m.headers.first()))),
-                Some(Err(e)) => return Err(e),
-                None => return Err(AmiError::Closed),
-            };
-            let login = Action::new("Login").header("Username", opts.credentials.username.clone());
-            let login = match opts.auth {
-                LoginAuth::Plain => login.header("Secret", opts.credentials.secret.clone()),
-                LoginAuth::Md5 => {
-                    let challenge = Action::new("Challenge").header("AuthType", "MD5");
-                    conn.send(Outgoing { action: &challenge, action_id: Some("ispbx-challenge") }).await?;
-                    let answer = login_answer(&mut conn, "ispbx-challenge").await?;
-                    let Some(nonce) = answer.get("Challenge").filter(|_| answer.is_success()) else {
-                        return Err(AmiError::LoginRefused(format!("no MD5 challenge: {}", answer.message_text())));
-                    };
-                    login.header("AuthType", "MD5").header("Key", md5_key(nonce, &opts.credentials.secret))
-                }
-            };
-            let login = login.header("Events", if opts.events { "on" } else { "off" });
-            conn.send(Outgoing { action: &login, action_id: Some("ispbx-login") }).await?;
-            let m = login_answer(&mut conn, "ispbx-login").await?;
-            if m.is_success() {
-                return Ok(banner);
-            }
-            Err(AmiError::LoginRefused(m.message_text().to_string()))
-        };
         // Asterisk waits ~1 s before refusing a bad secret: allow for it.
-        let banner = tokio::time::timeout(opts.connect_timeout + Duration::from_secs(2), login)
+        let banner = tokio::time::timeout(opts.connect_timeout + Duration::from_secs(2), login(&mut conn, opts))
             .await
             .map_err(|_| AmiError::Timeout(opts.connect_timeout))??;
-
-        let (tx, rx) = mpsc::channel(256);
-        let (events_tx, events_rx) = mpsc::channel(16 * 1024);
-        tokio::spawn(run(conn, rx, events_tx));
+        let (tx, ends, events) = connection::channels();
+        tokio::spawn(connection::run(conn, ends));
         Ok((
             AmiClient {
                 tx,
@@ -194,7 +197,7 @@ impl AmiClient {
                 timeout: opts.action_timeout,
                 banner: Arc::from(banner),
             },
-            events_rx,
+            events,
         ))
     }
 
@@ -241,63 +244,5 @@ impl AmiClient {
             return Err(AmiError::Action(m.message_text().trim().to_string()));
         }
         Ok(m.get_all("Output").map(str::to_string).collect())
-    }
-}
-
-/// The connection task: writes actions, routes answers by ActionID, forwards events.
-async fn run(mut conn: Conn, mut commands: mpsc::Receiver<Command>, events: mpsc::Sender<Message>) {
-    let mut pending: HashMap<String, Pending> = HashMap::new();
-    let outcome = loop {
-        tokio::select! {
-            cmd = commands.recv() => match cmd {
-                None => break Ok(()),
-                Some(Command::Cancel(id)) => { pending.remove(&id); }
-                Some(Command::Send { action, id, list, reply }) => {
-                    if let Err(e) = conn.send(Outgoing { action: &action, action_id: Some(&id) }).await {
-                        let _ = reply.send(Err(e.clone()));
-                        break Err(e);
-                    }
-                    pending.insert(id, Pending { list, reply: Reply::default(), tx: reply });
-                }
-            },
-            frame = conn.next() => match frame {
-                None => break Err(AmiError::Closed),
-                Some(Err(e)) => break Err(e),
-                Some(Ok(Frame::Banner(_))) => {}
-                Some(Ok(Frame::Message(m))) => route(m, &mut pending, &events).await,
-            },
-        }
-    };
-    let err = outcome.err().unwrap_or(AmiError::Closed);
-    for (_, p) in pending.drain() {
-        let _ = p.tx.send(Err(err.clone()));
-    }
-}
-
-async fn route(m: Message, pending: &mut HashMap<String, Pending>, events: &mpsc::Sender<Message>) {
-    let id = m.action_id().map(str::to_string);
-    let Some(id) = id.filter(|id| pending.contains_key(id)) else {
-        if m.event().is_some() {
-            let _ = events.send(m).await;
-        }
-        return;
-    };
-    let done = {
-        let p = pending.get_mut(&id).expect("checked above");
-        if m.response().is_some() {
-            let starts_list = m.get("EventList").is_some_and(|v| v.eq_ignore_ascii_case("start"));
-            p.reply.response = m;
-            !(p.list && starts_list)
-        } else if m.get("EventList").is_some_and(|v| v.eq_ignore_ascii_case("Complete")) {
-            true
-        } else {
-            p.reply.events.push(m);
-            false
-        }
-    };
-    if done {
-        if let Some(p) = pending.remove(&id) {
-            let _ = p.tx.send(Ok(p.reply));
-        }
     }
 }

@@ -233,11 +233,11 @@ mod tests {
         let mut c = AmiCodec::new(16, 64);
         let mut buf = BytesMut::from(&b"Asterisk Call Manager/11.0.0\r\nKey: 0123456789012345678901234567890"[..]);
         assert!(matches!(c.decode(&mut buf), Ok(Some(Frame::Banner(_)))));
-        assert_eq!(c.decode(&mut buf), Err(AmiError::LineTooLong(36)));
+        assert!(matches!(c.decode(&mut buf), Err(AmiError::LineTooLong(36))));
         let mut c = AmiCodec::new(1000, 64);
         let mut buf = BytesMut::from(&b"Asterisk Call Manager/11.0.0\r\n"[..]);
         c.decode(&mut buf).unwrap();
         buf.extend_from_slice("K: v\r\n".repeat(20).as_bytes());
-        assert_eq!(c.decode(&mut buf), Err(AmiError::MessageTooLarge(64)));
+        assert!(matches!(c.decode(&mut buf), Err(AmiError::MessageTooLarge(64))));
     }
 }

@@ -4,6 +4,7 @@
 use super::message::Message;
 use super::types::{endpoint_of_channel, ContactList, ContactStatus, ContactStatusDetail, CoreShowChannel, DeviceStateChange, EndpointList};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Contact {
@@ -110,41 +111,54 @@ impl PbxState {
         state
     }
 
-    pub fn apply(&mut self, m: &Message) -> Applied {
+    /// Applies one event. The state is shared with whoever it was published
+    /// to: most events change nothing, so each is checked on the shared state
+    /// and only a change makes the copy (`Arc::make_mut`).
+    pub fn apply(self: &mut Arc<Self>, m: &Message) -> Applied {
         match m.event().unwrap_or("") {
             "ContactStatus" => self.contact_status(ContactStatus::from_message(m)),
             "DeviceStateChange" => {
                 let d = DeviceStateChange::from_message(m);
                 let Some(name) = d.device.strip_prefix("PJSIP/") else { return Applied::Unchanged };
-                match self.endpoints.get_mut(name) {
-                    Some(ep) if ep.device_state != d.endpoint_spelling() => {
-                        ep.device_state = d.endpoint_spelling().to_string();
-                        Applied::Changed
-                    }
-                    Some(_) => Applied::Unchanged,
-                    None => Applied::ResyncNeeded,
+                let spelling = d.endpoint_spelling();
+                match self.endpoints.get(name) {
+                    None => return Applied::ResyncNeeded,
+                    Some(ep) if ep.device_state == spelling => return Applied::Unchanged,
+                    Some(_) => {}
                 }
+                if let Some(ep) = Arc::make_mut(self).endpoints.get_mut(name) {
+                    ep.device_state = spelling.to_string();
+                }
+                Applied::Changed
             }
             "Newchannel" => {
                 let channel = m.get("Channel").unwrap_or("");
                 let Some(name) = endpoint_of_channel(channel) else { return Applied::Unchanged };
-                let Some(ep) = self.endpoints.get_mut(name) else { return Applied::ResyncNeeded };
-                if self.channels.insert(channel.to_string(), name.to_string()).is_none() {
+                if !self.endpoints.contains_key(name) {
+                    return Applied::ResyncNeeded;
+                }
+                if self.channels.contains_key(channel) {
+                    return Applied::Unchanged;
+                }
+                let state = Arc::make_mut(self);
+                state.channels.insert(channel.to_string(), name.to_string());
+                if let Some(ep) = state.endpoints.get_mut(name) {
                     ep.active_channels += 1;
                 }
                 Applied::Changed
             }
             "Hangup" => {
                 let channel = m.get("Channel").unwrap_or("");
-                match self.channels.remove(channel) {
-                    Some(name) => {
-                        if let Some(ep) = self.endpoints.get_mut(&name) {
-                            ep.active_channels = ep.active_channels.saturating_sub(1);
-                        }
-                        Applied::Changed
-                    }
-                    None => Applied::Unchanged,
+                if !self.channels.contains_key(channel) {
+                    return Applied::Unchanged;
                 }
+                let state = Arc::make_mut(self);
+                if let Some(name) = state.channels.remove(channel) {
+                    if let Some(ep) = state.endpoints.get_mut(&name) {
+                        ep.active_channels = ep.active_channels.saturating_sub(1);
+                    }
+                }
+                Applied::Changed
             }
             // FullyBooted follows our own login; a restarted Asterisk drops the connection anyway.
             "Reload" => Applied::ResyncNeeded,
@@ -152,37 +166,54 @@ impl PbxState {
         }
     }
 
-    fn contact_status(&mut self, c: ContactStatus) -> Applied {
-        let Some(ep) = self.endpoints.get_mut(&c.endpoint) else {
+    fn contact_status(self: &mut Arc<Self>, c: ContactStatus) -> Applied {
+        let Some(ep) = self.endpoints.get(&c.endpoint) else {
             return if c.endpoint.is_empty() { Applied::Unchanged } else { Applied::ResyncNeeded };
         };
         let at = ep.contacts.iter().position(|x| x.uri == c.uri && x.aor == c.aor);
+        // Created and Updated say the contact exists, not how it answers qualify.
+        let qualify_status = Some(c.status.as_str()).filter(|s| !matches!(*s, "Created" | "Updated"));
+        let rtt_us = Some(c.rtt_us).filter(|&r| r > 0);
         match (c.status.as_str(), at) {
+            ("Removed", None) => Applied::Unchanged,
             ("Removed", Some(i)) => {
-                ep.contacts.remove(i);
-            }
-            ("Removed", None) => return Applied::Unchanged,
-            (status, Some(i)) => {
-                let x = &mut ep.contacts[i];
-                if !matches!(status, "Created" | "Updated") {
-                    x.status = status.to_string();
+                if let Some(ep) = Arc::make_mut(self).endpoints.get_mut(&c.endpoint) {
+                    ep.contacts.remove(i);
                 }
-                if c.rtt_us > 0 {
-                    x.rtt_us = Some(c.rtt_us);
-                }
+                Applied::Changed
             }
-            (status, None) => {
-                ep.contacts.push(Contact {
+            (_, Some(i)) => {
+                let x = &ep.contacts[i];
+                let new_status = qualify_status.filter(|s| *s != x.status);
+                let new_rtt = rtt_us.filter(|&r| x.rtt_us != Some(r));
+                if new_status.is_none() && new_rtt.is_none() {
+                    return Applied::Unchanged;
+                }
+                let ep = Arc::make_mut(self).endpoints.get_mut(&c.endpoint);
+                if let Some(x) = ep.and_then(|ep| ep.contacts.get_mut(i)) {
+                    if let Some(s) = new_status {
+                        x.status = s.to_string();
+                    }
+                    if new_rtt.is_some() {
+                        x.rtt_us = new_rtt;
+                    }
+                }
+                Applied::Changed
+            }
+            (_, None) => {
+                let contact = Contact {
                     aor: c.aor.clone(),
                     uri: c.uri.clone(),
-                    status: if matches!(status, "Created" | "Updated") { "NonQualified" } else { status }.to_string(),
-                    rtt_us: Some(c.rtt_us).filter(|&r| r > 0),
+                    status: qualify_status.unwrap_or("NonQualified").to_string(),
+                    rtt_us,
                     ..Contact::default()
-                });
-                return Applied::Refresh(c.endpoint);
+                };
+                if let Some(ep) = Arc::make_mut(self).endpoints.get_mut(&c.endpoint) {
+                    ep.contacts.push(contact);
+                }
+                Applied::Refresh(c.endpoint)
             }
         }
-        Applied::Changed
     }
 
     /// Fills in what PJSIPShowEndpoint tells of an endpoint's contacts.

@@ -1,12 +1,16 @@
 //! Keeps one AMI connection up and the PBX state current: connect, resync,
 //! follow events, resync again on Reload and periodically, reconnect with
-//! exponential backoff and jitter.
+//! exponential backoff and jitter. Each connection's end is logged and
+//! published once, with the reason the connection gave.
 
 use super::client::{AmiClient, ClientOptions};
-use super::message::Action;
+use super::message::{Action, Message};
 use super::state::{Applied, PbxState};
 use super::types::{items_of, ContactList, ContactStatusDetail, CoreShowChannel, EndpointList};
 use super::AmiError;
+use futures::stream::{FuturesUnordered, StreamExt};
+use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 #[derive(Clone, Debug)]
@@ -32,9 +36,13 @@ impl SupervisorOptions {
     }
 }
 
+/// What the consumer of the live state is told.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Update {
-    Connected(PbxState),
+    /// The whole state, shared: publishing is an `Arc` clone, and the
+    /// supervisor copies it only when the next event changes it.
+    Connected(Arc<PbxState>),
+    /// Why there is no state: the reason the connection ended or failed.
     Disconnected(String),
 }
 
@@ -62,65 +70,75 @@ fn jittered(d: Duration) -> Duration {
 pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'static) {
     let mut backoff = opts.backoff_min;
     loop {
-        match session(&opts, &publish, &mut backoff).await {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::warn!(addr = %opts.client.addr, "AMI: {e}");
-                publish(Update::Disconnected(match &e {
-                    AmiError::LoginRefused(_) => format!("{e}. Check ISPBX_AMI_USERNAME and the secret."),
-                    _ => e.to_string(),
-                }));
-            }
-        }
+        let Err(e) = session(&opts, &publish, &mut backoff).await;
+        let reason = e.with_causes().to_string();
+        tracing::warn!(addr = %opts.client.addr, "AMI: {reason}");
+        publish(Update::Disconnected(match &e {
+            AmiError::LoginRefused(_) => format!("{reason}. Check ISPBX_AMI_USERNAME and the secret."),
+            _ => reason,
+        }));
         tokio::time::sleep(jittered(backoff)).await;
         backoff = (backoff * 2).min(opts.backoff_max);
     }
 }
 
-/// One connection's life. A session that got as far as a resync resets the backoff.
-async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &mut Duration) -> Result<(), AmiError> {
+/// PJSIPShowEndpoint for one endpoint: the details of a contact that
+/// ContactStatus announced without them.
+async fn refresh(client: AmiClient, endpoint: String) -> (String, Result<Vec<Message>, AmiError>) {
+    let action = Action::new("PJSIPShowEndpoint").header("Endpoint", endpoint.clone());
+    let answer = client.list(action).await;
+    (endpoint, answer)
+}
+
+/// One connection's life, until the reason it ended. A session that got as
+/// far as a resync resets the backoff.
+async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &mut Duration) -> Result<Infallible, AmiError> {
     let (client, mut events) = AmiClient::connect(&opts.client).await?;
     tracing::info!(addr = %opts.client.addr, banner = %client.banner, "AMI connected");
-    let mut state = resync(&client).await?;
+    let mut state = Arc::new(resync(&client).await?);
     *backoff = opts.backoff_min;
-    publish(Update::Connected(state.clone()));
+    publish(Update::Connected(Arc::clone(&state)));
     let mut resync_tick = tokio::time::interval(opts.resync_every);
     resync_tick.tick().await;
     let mut publish_tick = tokio::time::interval(opts.publish_every);
     let mut dirty = false;
+    // Answers are awaited here, beside the events, never in their way: an
+    // Asterisk slow to answer one endpoint must not hold back the others'.
+    let mut refreshes = FuturesUnordered::new();
     loop {
         tokio::select! {
-            ev = events.recv() => {
-                let Some(ev) = ev else { return Err(AmiError::Closed) };
-                match state.apply(&ev) {
-                    Applied::Changed => dirty = true,
-                    Applied::Unchanged => {}
-                    Applied::Refresh(name) => {
-                        let action = Action::new("PJSIPShowEndpoint").header("Endpoint", name.clone());
-                        match client.list(action).await {
-                            Ok(items) => {
-                                let details = items_of(&items, "ContactStatusDetail", ContactStatusDetail::from_message);
-                                state.merge_details(&name, &details);
-                            }
-                            Err(AmiError::Action(why)) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {why}"),
-                            Err(e) => return Err(e),
-                        }
-                        dirty = true;
-                    }
-                    Applied::ResyncNeeded => {
-                        state = resync(&client).await?;
-                        dirty = true;
-                    }
+            ev = events.recv() => match state.apply(&ev?) {
+                Applied::Changed => dirty = true,
+                Applied::Unchanged => {}
+                Applied::Refresh(name) => {
+                    refreshes.push(refresh(client.clone(), name));
+                    dirty = true;
                 }
-            }
+                Applied::ResyncNeeded => {
+                    state = Arc::new(resync(&client).await?);
+                    dirty = true;
+                }
+            },
+            Some((name, answer)) = refreshes.next(), if !refreshes.is_empty() => match answer {
+                Ok(items) => {
+                    let details = items_of(&items, "ContactStatusDetail", ContactStatusDetail::from_message);
+                    Arc::make_mut(&mut state).merge_details(&name, &details);
+                    dirty = true;
+                }
+                Err(AmiError::Action(why)) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {why}"),
+                // The contact stays without its details until the next resync.
+                Err(e @ AmiError::Timeout(_)) => tracing::warn!(endpoint = %name, "PJSIPShowEndpoint: {e}"),
+                // The connection is gone: the event stream says why, once.
+                Err(e) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {e}"),
+            },
             _ = publish_tick.tick(), if dirty => {
-                publish(Update::Connected(state.clone()));
+                publish(Update::Connected(Arc::clone(&state)));
                 dirty = false;
             }
             _ = resync_tick.tick() => {
                 let fresh = resync(&client).await?;
-                if fresh != state {
-                    state = fresh;
+                if fresh != *state {
+                    state = Arc::new(fresh);
                     dirty = true;
                 }
             }

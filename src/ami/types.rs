@@ -133,54 +133,6 @@ impl ContactStatusDetail {
     }
 }
 
-/// One `AorDetail` (PJSIPShowEndpoint).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct AorDetail {
-    pub name: String,
-    pub contacts: Vec<String>,
-    pub max_contacts: u32,
-    pub total_contacts: u32,
-    pub contacts_registered: u32,
-    pub endpoint: String,
-}
-
-impl AorDetail {
-    pub fn from_message(m: &Message) -> Self {
-        AorDetail {
-            name: s(m, "ObjectName"),
-            contacts: list(m.get("Contacts").unwrap_or("")),
-            max_contacts: num(m, "MaxContacts"),
-            total_contacts: num(m, "TotalContacts"),
-            contacts_registered: num(m, "ContactsRegistered"),
-            endpoint: s(m, "EndpointName"),
-        }
-    }
-}
-
-/// `EndpointDetail`: 140 fields; the few the dashboard reads, and all of them raw.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct EndpointDetail {
-    pub name: String,
-    pub device_state: String,
-    pub active_channels: u32,
-    pub callerid: Option<String>,
-    pub context: Option<String>,
-    pub fields: Vec<(String, String)>,
-}
-
-impl EndpointDetail {
-    pub fn from_message(m: &Message) -> Self {
-        EndpointDetail {
-            name: s(m, "ObjectName"),
-            device_state: s(m, "DeviceState"),
-            active_channels: num(m, "ActiveChannels"),
-            callerid: opt(m, "Callerid"),
-            context: opt(m, "Context"),
-            fields: m.headers.clone(),
-        }
-    }
-}
-
 /// One `CoreShowChannel` (CoreShowChannels).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoreShowChannel {
@@ -235,28 +187,6 @@ impl DeviceStateChange {
             "RINGINUSE" => "Ring+Inuse",
             "ONHOLD" => "On Hold",
             _ => "Unknown",
-        }
-    }
-}
-
-/// One `OutboundRegistrationDetail` (PJSIPShowRegistrationsOutbound).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct OutboundRegistrationDetail {
-    pub name: String,
-    pub server_uri: String,
-    pub client_uri: String,
-    pub status: String,
-    pub next_reg: u64,
-}
-
-impl OutboundRegistrationDetail {
-    pub fn from_message(m: &Message) -> Self {
-        OutboundRegistrationDetail {
-            name: s(m, "ObjectName"),
-            server_uri: s(m, "ServerUri"),
-            client_uri: s(m, "ClientUri"),
-            status: s(m, "Status"),
-            next_reg: num(m, "NextReg"),
         }
     }
 }

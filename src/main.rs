@@ -114,7 +114,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         client.auth = args.ami_auth.into();
         tokio::spawn(supervisor::run(supervisor::SupervisorOptions::new(client), move |update| {
             publisher.publish(match update {
-                supervisor::Update::Connected(state) => LiveSnapshot::connected(std::sync::Arc::new(state)),
+                supervisor::Update::Connected(state) => LiveSnapshot::connected(state),
                 supervisor::Update::Disconnected(why) => LiveSnapshot::disconnected(why),
             })
         }));

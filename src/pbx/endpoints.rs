@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 const MAX_NAME: usize = crate::pjsip::parser::MAX_CATEGORY_NAME;
 
 /// A name that could be an endpoint: anything else is "not found" without a lookup.
-pub fn plausible_name(name: &str) -> bool {
+fn plausible_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= MAX_NAME && !name.chars().any(|c| c.is_control())
 }
 

@@ -12,7 +12,6 @@ mod endpoints;
 pub mod live;
 
 pub use config_store::{ConfigSnapshot, ConfigStore};
-pub use endpoints::plausible_name;
 pub use live::{Live, LivePublisher, LiveSnapshot};
 
 use crate::model::{ConfigStatus, EndpointDetailResponse, EndpointListResponse, EndpointView};

@@ -22,25 +22,25 @@ pub const SECRET_NAMES: &[&str] = &[
     "secret",
 ];
 
-/// Whether an option, header or JSON key names a secret. Assignment operators
-/// glued to the name (`password+`, `password=>`) are ignored.
+/// Whether an option, header or JSON key names a secret. Asked for every
+/// option of every object at each config load, so it allocates nothing and
+/// rejects most names by their length and first byte.
 pub fn is_secret_name(name: &str) -> bool {
-    let name = name.trim().trim_end_matches(['+', '>', '=']).trim_end();
-    let leaf = name.rsplit('/').next().unwrap_or("");
-    if leaf.len() > 32 {
-        return false;
-    }
-    let mut folded = [0u8; 32];
-    let mut n = 0;
-    for b in leaf.bytes().filter(|b| !matches!(b, b'_' | b'-')) {
-        folded[n] = b.to_ascii_lowercase();
-        n += 1;
-    }
-    let folded = &folded[..n];
-    SECRET_NAMES.iter().any(|s| {
-        let mut want = s.bytes().filter(|b| *b != b'_');
-        folded.len() == s.bytes().filter(|b| *b != b'_').count() && folded.iter().all(|b| want.next() == Some(*b))
-    })
+    let bytes = name.as_bytes();
+    let leaf = &bytes[bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)..];
+    // "secret" is the shortest, "password_digest" the longest.
+    let Some(first) = leaf.first().filter(|_| (6..=15).contains(&leaf.len())) else { return false };
+    let first = first.to_ascii_lowercase();
+    SECRET_NAMES.iter().any(|s| s.as_bytes()[0] == first && same_name(leaf, s.as_bytes()))
+}
+
+/// Equal but for ASCII case and `_`/`-`.
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    folded(a).eq(folded(b))
+}
+
+fn folded(s: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    s.iter().filter(|b| !matches!(b, b'_' | b'-')).map(u8::to_ascii_lowercase)
 }
 
 /// An AMI action header whose value must not be logged: a secret by name, or
@@ -53,7 +53,10 @@ pub fn is_secret_header(action: &str, header: &str) -> bool {
 /// value replaced by [`REDACTED`] when the name is a secret.
 pub fn redact_assignment(text: &str) -> std::borrow::Cow<'_, str> {
     match text.split_once('=') {
-        Some((name, _)) if is_secret_name(name) => format!("{name}={REDACTED}").into(),
+        // `password += x` and `password => x` name `password` too.
+        Some((name, _)) if is_secret_name(name.trim().trim_end_matches('+').trim_end()) => {
+            format!("{name}={REDACTED}").into()
+        }
         _ => text.into(),
     }
 }
@@ -67,11 +70,11 @@ mod tests {
         for name in [
             "password", "PASSWORD", "md5_cred", "Md5Cred", "MD5-CRED", "password_digest", "PasswordDigest",
             "oauth_secret", "OauthSecret", "refresh_token", "RefreshToken", "secret", "Secret",
-            "inbound_auth/password", "outbound_auth/md5_cred", "password+", " password ",
+            "inbound_auth/password", "outbound_auth/md5_cred", "Password-Digest",
         ] {
             assert!(is_secret_name(name), "{name}");
         }
-        for name in ["username", "auth_type", "realm", "passwords", "oauth_clientid", "", "/", "md5"] {
+        for name in ["username", "auth_type", "realm", "passwords", "oauth_clientid", "", "/", "md5", "passwordx_digest_"] {
             assert!(!is_secret_name(name), "{name}");
         }
     }
@@ -87,6 +90,7 @@ mod tests {
     fn assignments_lose_only_secret_values() {
         assert_eq!(redact_assignment("password=x;y"), "password=********");
         assert_eq!(redact_assignment("inbound_auth/password+=abc"), "inbound_auth/password+=********");
+        assert_eq!(redact_assignment("password => abc"), "password =********");
         assert_eq!(redact_assignment("username=1001"), "username=1001");
         assert_eq!(redact_assignment("no equals"), "no equals");
     }

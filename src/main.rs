@@ -15,26 +15,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Pjsip { command }) => pjsip(command),
-        Some(Command::Simulate(args)) => match tokio::runtime::Runtime::new() {
-            Ok(rt) => rt.block_on(simulate(args)),
-            Err(e) => {
-                eprintln!("ispbx: cannot start the async runtime: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        command @ (Some(Command::Serve(_)) | None) => {
-            let args = match command {
-                Some(Command::Serve(args)) => args,
-                _ => cli.serve,
-            };
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("ispbx: cannot start the async runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            runtime.block_on(serve(args))
+        Some(Command::Simulate(args)) => block_on(simulate(args)),
+        Some(Command::Serve(args)) => block_on(serve(args)),
+        None => block_on(serve(cli.serve)),
+    }
+}
+
+fn block_on(task: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(task),
+        Err(e) => {
+            eprintln!("ispbx: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -11,6 +11,8 @@ use std::time::Duration;
 #[command(
     name = "ispbx",
     version,
+    // `ispbx --listen X pjsip check` is a mistake to report, not a flag to drop.
+    args_conflicts_with_subcommands = true,
     about = "ISPBX Manager: Asterisk PJSIP configuration and live endpoint state",
     long_about = "ISPBX Manager serves a dashboard and a JSON API over an Asterisk PBX's \
                   pjsip.conf and its live AMI state. With no subcommand it runs `serve`."
@@ -239,6 +241,13 @@ mod tests {
         let serve = help(&["ispbx", "serve", "--help"]);
         assert!(serve.contains("--listen") && serve.contains("--cors-origins"), "{serve}");
         assert!(help(&["ispbx", "simulate", "--help"]).contains("--pjsip-conf"));
+    }
+
+    #[test]
+    fn server_options_before_a_subcommand_are_refused_not_dropped() {
+        for args in [&["ispbx", "--listen", "127.0.0.1:9000", "serve"][..], &["ispbx", "--pjsip-conf", "/x", "simulate"]] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `ispbx`: the server (`serve`, the default) and the pjsip.conf tools.
+//! `ispbx`: the server (`serve`, the default), the pjsip.conf tools, and the
+//! AMI simulator for development and demos.
 
 mod cli;
 

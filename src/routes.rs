@@ -33,7 +33,7 @@ fn fill(path: &str, name: &str) -> String {
 
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,
 /// `#` or spaces stays one path segment.
-pub fn percent_encode(s: &str) -> String {
+fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -100,7 +100,7 @@ impl PossibleRouteMatch for PagePath {
             remaining = m.remaining();
             params.extend(m.params());
         }
-        Some(PartialPathMatch::new(remaining, params, &path[..matched]))
+        Some(PartialPathMatch::new(remaining, params, path.get(..matched)?))
     }
 
     fn generate_path(&self, path: &mut Vec<PathSegment>) {

@@ -49,14 +49,24 @@ pub fn is_secret_header(action: &str, header: &str) -> bool {
     is_secret_name(header) || (header.eq_ignore_ascii_case("key") && action.eq_ignore_ascii_case("login"))
 }
 
+/// Whether free text (a line quoted in a warning, a JSON document that would
+/// not parse) could hold a secret: some secret name appears in it, whatever
+/// its case or `_`/`-`, or whatever surrounds it (`auth_password`, a byte
+/// order mark before `password`). Looser than [`is_secret_name`] on purpose:
+/// text nobody could parse cannot be told apart more finely.
+pub fn mentions_secret(text: &str) -> bool {
+    let text: Vec<u8> = folded(text.as_bytes()).collect();
+    SECRET_NAMES.iter().any(|s| {
+        let name: Vec<u8> = folded(s.as_bytes()).collect();
+        text.windows(name.len()).any(|w| w == name.as_slice())
+    })
+}
+
 /// `name=value` text (a config line, a GetConfig `Line-…` value) with the
-/// value replaced by [`REDACTED`] when the name is a secret.
+/// value replaced by [`REDACTED`] when the name mentions a secret.
 pub fn redact_assignment(text: &str) -> std::borrow::Cow<'_, str> {
     match text.split_once('=') {
-        // `password += x` and `password => x` name `password` too.
-        Some((name, _)) if is_secret_name(name.trim().trim_end_matches('+').trim_end()) => {
-            format!("{name}={REDACTED}").into()
-        }
+        Some((name, _)) if mentions_secret(name) => format!("{name}={REDACTED}").into(),
         _ => text.into(),
     }
 }
@@ -91,6 +101,16 @@ mod tests {
         assert_eq!(redact_assignment("password=x;y"), "password=********");
         assert_eq!(redact_assignment("inbound_auth/password+=abc"), "inbound_auth/password+=********");
         assert_eq!(redact_assignment("password => abc"), "password =********");
+        assert_eq!(redact_assignment("\u{feff}password=abc"), "\u{feff}password=********");
+        assert_eq!(redact_assignment("auth_Password=abc"), "auth_Password=********");
+        assert_eq!(redact_assignment("context=default"), "context=default");
+    }
+
+    #[test]
+    fn free_text_mentioning_a_secret_is_caught_in_any_spelling() {
+        assert!(mentions_secret(r#"{"auth":{"Md5Cred":"x"}"#));
+        assert!(mentions_secret("RefreshToken: x"));
+        assert!(!mentions_secret(r#"{"aor":{"max_contacts":"1"}"#));
         assert_eq!(redact_assignment("username=1001"), "username=1001");
         assert_eq!(redact_assignment("no equals"), "no equals");
     }

@@ -308,3 +308,37 @@ async fn the_supervisor_publishes_why_the_connection_ended() {
     assert!(why.starts_with("a line of ") && why.ends_with(" bytes exceeds the limit"), "{why}");
     supervisor.abort();
 }
+
+#[tokio::test]
+async fn a_burst_of_new_contacts_asks_pjsipshowendpoint_once_per_endpoint() {
+    let (mut rx, mut peer, supervisor) = supervised().await;
+    // The first resync's last action: what follows is this test's doing.
+    peer.action("CoreShowChannels").await;
+    // Ten phones of one endpoint register at once (a network came back).
+    for i in 0..10 {
+        peer.send(block(&[
+            "Event: ContactStatus",
+            "Privilege: system,all",
+            &format!("URI: sip:1001@192.0.2.{i}:5060"),
+            "ContactStatus: Created",
+            "AOR: 1001",
+            "EndpointName: 1001",
+            "RoundtripUsec: 0",
+        ]));
+    }
+    next_update(&mut rx, "ten contacts of 1001", |u| endpoint_1001(u).is_some_and(|e| e.contacts.len() == 10)).await;
+    // A Reload makes the supervisor resync: its PJSIPShowEndpoints comes after
+    // every request the burst made.
+    peer.send(block(&["Event: Reload", "Privilege: system,all", "Module: res_pjsip.so", "Status: 0"]));
+    let mut asked = 0;
+    loop {
+        let (action, _) = tokio::time::timeout(WAIT, peer.actions.recv()).await.expect("the resync comes").expect("the peer runs");
+        match action.as_str() {
+            "PJSIPShowEndpoint" => asked += 1,
+            "PJSIPShowEndpoints" => break,
+            _ => {}
+        }
+    }
+    assert_eq!(asked, 1, "one PJSIPShowEndpoint for 1001 while one is unanswered");
+    supervisor.abort();
+}

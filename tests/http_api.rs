@@ -240,7 +240,7 @@ fn config_secrets(dir: &Path) -> Vec<String> {
         for line in text.lines() {
             let line = line.split(" ;").next().unwrap_or("").trim();
             let Some((k, v)) = line.split_once('=') else { continue };
-            if ispbx::secret::is_secret_name(k) {
+            if ispbx::secret::mentions_secret(k) {
                 let v = v.trim().replace("\\;", ";");
                 if v.len() >= 4 {
                     out.push(v);

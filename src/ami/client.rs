@@ -33,7 +33,7 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
             .field("username", &self.username)
-            .field("secret", &super::message::REDACTED)
+            .field("secret", &crate::secret::REDACTED)
             .finish()
     }
 }

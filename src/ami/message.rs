@@ -2,8 +2,8 @@
 
 use super::AmiError;
 
-pub use crate::secret::REDACTED;
-use crate::secret::{is_secret_header, is_secret_name, redact_assignment, SECRET_NAMES};
+use crate::secret::REDACTED;
+use crate::secret::{is_secret_header, is_secret_name, mentions_secret, redact_assignment};
 
 /// One `Key: Value` block. Keys keep their order and may repeat (`Output:`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,6 +31,7 @@ impl Message {
                     redact_json(&mut doc);
                     *v = doc.to_string();
                 } else if mentions_secret(v) {
+                    // Not JSON after all: it cannot be redacted key by key, so none of it is kept.
                     *v = REDACTED.to_string();
                 }
             } else if k.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("line-")) {
@@ -100,13 +101,6 @@ fn write_header(out: &mut Vec<u8>, key: &str, value: &str) {
     out.extend_from_slice(b": ");
     out.extend_from_slice(value.as_bytes());
     out.extend_from_slice(b"\r\n");
-}
-
-/// JSON that would not parse cannot be redacted key by key: if it names a
-/// secret anywhere, none of it is kept.
-fn mentions_secret(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    SECRET_NAMES.iter().any(|s| lower.contains(s))
 }
 
 fn redact_json(v: &mut serde_json::Value) {

@@ -8,7 +8,9 @@ use super::message::{Action, Message};
 use super::state::{Applied, PbxState};
 use super::types::{items_of, ContactList, ContactStatusDetail, CoreShowChannel, EndpointList};
 use super::AmiError;
+use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -82,12 +84,68 @@ pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'sta
     }
 }
 
-/// PJSIPShowEndpoint for one endpoint: the details of a contact that
-/// ContactStatus announced without them.
-async fn refresh(client: AmiClient, endpoint: String) -> (String, Result<Vec<Message>, AmiError>) {
-    let action = Action::new("PJSIPShowEndpoint").header("Endpoint", endpoint.clone());
-    let answer = client.list(action).await;
-    (endpoint, answer)
+/// PJSIPShowEndpoint requests in flight at once, at most.
+const MAX_REFRESHES: usize = 4;
+
+type RefreshAnswer = (String, u64, Result<Vec<Message>, AmiError>);
+
+/// A session's PJSIPShowEndpoint requests: the details of contacts that
+/// ContactStatus announced without them. One per endpoint and a few at a
+/// time, so that every phone registering again after a network outage makes
+/// a short queue, not thousands of actions at Asterisk at once. A resync
+/// makes the answers to earlier requests moot.
+struct Refreshes {
+    client: AmiClient,
+    waiting: VecDeque<String>,
+    /// Waiting or running.
+    wanted: HashSet<String>,
+    running: FuturesUnordered<BoxFuture<'static, RefreshAnswer>>,
+    /// Bumped by each resync; answers carry the one they were asked in.
+    generation: u64,
+}
+
+impl Refreshes {
+    fn new(client: AmiClient) -> Self {
+        Refreshes { client, waiting: VecDeque::new(), wanted: HashSet::new(), running: FuturesUnordered::new(), generation: 0 }
+    }
+
+    fn want(&mut self, endpoint: String) {
+        if self.wanted.insert(endpoint.clone()) {
+            self.waiting.push_back(endpoint);
+            self.start();
+        }
+    }
+
+    fn start(&mut self) {
+        while self.running.len() < MAX_REFRESHES {
+            let Some(endpoint) = self.waiting.pop_front() else { return };
+            let (client, generation) = (self.client.clone(), self.generation);
+            self.running.push(
+                async move {
+                    let action = Action::new("PJSIPShowEndpoint").header("Endpoint", endpoint.clone());
+                    let answer = client.list(action).await;
+                    (endpoint, generation, answer)
+                }
+                .boxed(),
+            );
+        }
+    }
+
+    /// After a resync: what was asked before it is known now.
+    fn forget(&mut self) {
+        self.generation += 1;
+        self.waiting.clear();
+        self.wanted.clear();
+    }
+
+    /// An answer came: the next request may go. `false` for an answer a resync made moot.
+    fn finished(&mut self, endpoint: &str, generation: u64) -> bool {
+        if generation == self.generation {
+            self.wanted.remove(endpoint);
+        }
+        self.start();
+        generation == self.generation
+    }
 }
 
 /// One connection's life, until the reason it ended. A session that got as
@@ -104,33 +162,39 @@ async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &
     let mut dirty = false;
     // Answers are awaited here, beside the events, never in their way: an
     // Asterisk slow to answer one endpoint must not hold back the others'.
-    let mut refreshes = FuturesUnordered::new();
+    let mut refreshes = Refreshes::new(client.clone());
     loop {
         tokio::select! {
             ev = events.recv() => match state.apply(&ev?) {
                 Applied::Changed => dirty = true,
                 Applied::Unchanged => {}
                 Applied::Refresh(name) => {
-                    refreshes.push(refresh(client.clone(), name));
+                    refreshes.want(name);
                     dirty = true;
                 }
                 Applied::ResyncNeeded => {
                     state = Arc::new(resync(&client).await?);
+                    refreshes.forget();
                     dirty = true;
                 }
             },
-            Some((name, answer)) = refreshes.next(), if !refreshes.is_empty() => match answer {
-                Ok(items) => {
-                    let details = items_of(&items, "ContactStatusDetail", ContactStatusDetail::from_message);
-                    Arc::make_mut(&mut state).merge_details(&name, &details);
-                    dirty = true;
+            Some((name, generation, answer)) = refreshes.running.next(), if !refreshes.running.is_empty() => {
+                if !refreshes.finished(&name, generation) {
+                    continue;
                 }
-                Err(AmiError::Action(why)) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {why}"),
-                // The contact stays without its details until the next resync.
-                Err(e @ AmiError::Timeout(_)) => tracing::warn!(endpoint = %name, "PJSIPShowEndpoint: {e}"),
-                // The connection is gone: the event stream says why, once.
-                Err(e) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {e}"),
-            },
+                match answer {
+                    Ok(items) => {
+                        let details = items_of(&items, "ContactStatusDetail", ContactStatusDetail::from_message);
+                        Arc::make_mut(&mut state).merge_details(&name, &details);
+                        dirty = true;
+                    }
+                    Err(AmiError::Action(why)) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {why}"),
+                    // The contact stays without its details until the next resync.
+                    Err(e @ AmiError::Timeout(_)) => tracing::warn!(endpoint = %name, "PJSIPShowEndpoint: {}", e.with_causes()),
+                    // The connection is gone: the event stream says why, once.
+                    Err(e) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {}", e.with_causes()),
+                }
+            }
             _ = publish_tick.tick(), if dirty => {
                 publish(Update::Connected(Arc::clone(&state)));
                 dirty = false;
@@ -139,6 +203,7 @@ async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &
                 let fresh = resync(&client).await?;
                 if fresh != *state {
                     state = Arc::new(fresh);
+                    refreshes.forget();
                     dirty = true;
                 }
             }

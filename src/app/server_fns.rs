@@ -1,8 +1,9 @@
 //! The dashboard's data, as server functions. The types are shared with the
 //! server ([`crate::model`]); the bodies run only on the server, where they
 //! ask the domain layer ([`crate::pbx`]) found in context. Their paths are
-//! fixed (`/api/list_endpoints`, `/api/get_endpoint`), not hashed per build, so
-//! a page from the previous release still reaches them after an upgrade.
+//! fixed (`/api/list_endpoints`, `/api/get_endpoint`) rather than hashed from
+//! the module path and checkout, so from this release on a page still open
+//! in a browser reaches them after an upgrade.
 
 use crate::model::{EndpointListResponse, EndpointView};
 use leptos::prelude::*;

@@ -3,7 +3,7 @@
 //! ([`crate::ami::state`]) become the API's ([`crate::model`]) here and only here.
 
 use super::live::LiveSnapshot;
-use crate::ami::state::{Contact, Endpoint as LiveEndpoint};
+use crate::ami::state::{Contact, Endpoint};
 use crate::model::*;
 use crate::pjsip::{Effective, Object, Origin, PjsipConfig};
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ struct Merged<'a> {
     name: String,
     object: Option<&'a Object>,
     effective: Vec<Effective>,
-    live: Option<&'a LiveEndpoint>,
+    live: Option<&'a Endpoint>,
 }
 
 impl Merged<'_> {

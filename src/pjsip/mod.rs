@@ -14,13 +14,13 @@ pub mod objects;
 pub mod options;
 pub mod parser;
 pub mod report;
-pub mod secret;
+pub mod value;
 pub mod wizard;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use objects::{Effective, Object, Origin, Provenance};
 pub use parser::{Config, LoadStatus};
-pub use secret::{Secret, Value, REDACTED};
+pub use value::{Secret, Value};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

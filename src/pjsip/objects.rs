@@ -9,7 +9,7 @@ use super::diagnostic::{Diagnostic, Severity};
 use super::document::FileId;
 use super::options;
 use super::parser::{Config, Location, LoadStatus, Variable};
-use super::secret::Value;
+use super::value::Value;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The shapes `ispbx pjsip resolve` and `ispbx pjsip check` print.
 
 use super::diagnostic::{Diagnostic, Severity};
-use super::secret::Value;
+use super::value::Value;
 use super::{LoadStatus, PjsipConfig};
 use serde::Serialize;
 use std::collections::BTreeMap;

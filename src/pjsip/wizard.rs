@@ -5,7 +5,7 @@
 use super::diagnostic::{Diagnostic, Severity};
 use super::objects::{field, provenance, Field, FileNames, Object, ObjectSet, Origin, Provenance};
 use super::parser::{Category, Config, LoadStatus};
-use super::secret::Value;
+use super::value::Value;
 use std::sync::Arc;
 
 pub fn load_wizard(cfg: &Config) -> ObjectSet {

@@ -4,11 +4,8 @@
 
 use std::path::PathBuf;
 
-/// `tests/fixtures`, or `$ISPBX_FIXTURES` when set.
 pub fn fixtures() -> PathBuf {
-    std::env::var_os("ISPBX_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 pub fn fixture(rel: &str) -> PathBuf {

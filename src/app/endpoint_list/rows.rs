@@ -18,7 +18,9 @@ pub fn EndpointRows(
 ) -> impl IntoView {
     let on_page = Memo::new(move |_| {
         let start = page.get() * PAGE_SIZE;
-        shown.with(|rows| all.with(|a| rows.iter().skip(start).take(PAGE_SIZE).map(|&i| a[i].objectname.clone()).collect::<Vec<_>>()))
+        shown.with(|rows| {
+            all.with(|a| rows.iter().skip(start).take(PAGE_SIZE).filter_map(|&i| a.get(i)).map(|e| e.objectname.clone()).collect::<Vec<_>>())
+        })
     });
     view! {
         <div class="table-wrap cards">

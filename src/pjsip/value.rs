@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 use std::sync::Arc;
 
-pub use crate::secret::REDACTED;
+use crate::secret::REDACTED;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Arc<str>);

@@ -7,6 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Where Asterisk keeps it.
+const PJSIP_CONF: &str = "/etc/asterisk/pjsip.conf";
+/// Asterisk's manager port on this machine (manager.conf's default port).
+const AMI_ADDR: &str = "127.0.0.1:5038";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ispbx",
@@ -43,10 +48,10 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
     /// The pjsip.conf whose endpoints, AORs and static contacts the PBX has.
-    #[arg(long, env = "ISPBX_PJSIP_CONF", default_value = "/etc/asterisk/pjsip.conf")]
+    #[arg(long, env = "ISPBX_PJSIP_CONF", default_value = PJSIP_CONF)]
     pub pjsip_conf: PathBuf,
     /// Where to accept AMI connections.
-    #[arg(long = "ami-listen", env = "ISPBX_SIM_LISTEN", default_value = "127.0.0.1:5038")]
+    #[arg(long = "ami-listen", env = "ISPBX_SIM_LISTEN", default_value = AMI_ADDR)]
     pub ami_listen: SocketAddr,
     /// The AMI user the simulator accepts.
     #[arg(long = "sim-username", env = "ISPBX_SIM_USERNAME", default_value = "ispbx")]
@@ -107,12 +112,12 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "ISPBX_PJSIP_CONF",
-        default_value = "/etc/asterisk/pjsip.conf"
+        default_value = PJSIP_CONF
     )]
     pub pjsip_conf: PathBuf,
 
     /// Asterisk Manager Interface address.
-    #[arg(long, env = "ISPBX_AMI_ADDR", default_value = "127.0.0.1:5038")]
+    #[arg(long, env = "ISPBX_AMI_ADDR", default_value = AMI_ADDR)]
     pub ami_addr: String,
 
     /// AMI user (manager.conf). Without it no AMI connection is made.

@@ -48,6 +48,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .with_state(state);
 
     let limit = opts.request_timeout;
+    let server_fns = server_fn_status::server_fn_paths();
     let request_id = HeaderName::from_static("x-request-id");
     let cors = (!opts.cors_origins.is_empty()).then(|| {
         let origins: Vec<_> = opts
@@ -75,7 +76,9 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
             .layer(PropagateRequestIdLayer::new(request_id))
             .option_layer(cors)
             .layer(CompressionLayer::new())
-            .layer(axum::middleware::from_fn(server_fn_status::bad_arguments_are_400))
+            .layer(axum::middleware::from_fn(move |req, next| {
+                server_fn_status::bad_arguments_are_400(server_fns.clone(), req, next)
+            }))
             .layer(axum::middleware::from_fn(move |req, next| timeout(limit, req, next))),
     )
 }

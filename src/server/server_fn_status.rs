@@ -7,12 +7,15 @@ use axum::body::{to_bytes, Body};
 use axum::http::{Request, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Error bodies are one short line; anything longer is not an argument error.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-fn is_server_fn(path: &str) -> bool {
-    leptos::server_fn::axum::server_fn_paths().any(|(p, _)| p == path)
+/// The paths of the registered server functions, read once when the router is built.
+pub fn server_fn_paths() -> Arc<HashSet<String>> {
+    Arc::new(leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect())
 }
 
 /// `ServerFnError`'s wire form is `Variant|message`; these two mean the
@@ -21,8 +24,8 @@ fn is_argument_error(body: &[u8]) -> bool {
     body.starts_with(b"Args|") || body.starts_with(b"Deserialization|")
 }
 
-pub async fn bad_arguments_are_400(req: Request<Body>, next: Next) -> Response {
-    let server_fn = is_server_fn(req.uri().path());
+pub async fn bad_arguments_are_400(server_fns: Arc<HashSet<String>>, req: Request<Body>, next: Next) -> Response {
+    let server_fn = server_fns.contains(req.uri().path());
     let res = next.run(req).await;
     if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return res;

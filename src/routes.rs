@@ -3,6 +3,7 @@
 //! come from these constants, so a path cannot drift between them.
 
 use leptos_router::{ParamSegment, PartialPathMatch, PathSegment, PossibleRouteMatch, StaticSegment};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// The path parameter naming an endpoint.
 pub const EXTENSION: &str = "extension";
@@ -21,28 +22,13 @@ pub const DOCUMENTED: [&str; 4] = [ROOT, ENDPOINTS, ENDPOINT, ENDPOINT_CONFIG];
 pub const OPENAPI: &str = "/openapi.json";
 pub const DOCS: &str = "/docs";
 
-/// `/endpoints/{name}`, the name percent-encoded, for links.
-pub fn endpoint_href(name: &str) -> String {
-    fill(ENDPOINT, name)
-}
-
-/// `path` with its `{extension}` replaced by `name`, percent-encoded.
-fn fill(path: &str, name: &str) -> String {
-    path.replace(&format!("{{{EXTENSION}}}"), &percent_encode(name))
-}
-
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,
 /// `#` or spaces stays one path segment.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// `/endpoints/{name}`, the name percent-encoded, for links.
+pub fn endpoint_href(name: &str) -> String {
+    ENDPOINT.replace(&format!("{{{EXTENSION}}}"), &utf8_percent_encode(name, SEGMENT).to_string())
 }
 
 /// One of the paths above as the dashboard's router matches it.

@@ -2,6 +2,9 @@
 //! duplex or a loopback socket: why a connection ended reaches whoever reads
 //! its events, and a PBX slow to answer one action never holds back events.
 
+mod common;
+
+use common::next_update;
 use futures::StreamExt;
 use ispbx::ami::client::ClientOptions;
 use ispbx::ami::supervisor::{self, SupervisorOptions, Update};
@@ -221,19 +224,6 @@ async fn supervised() -> (mpsc::UnboundedReceiver<Update>, Peer, tokio::task::Jo
     let first = next_update(&mut rx, "first resync", |u| matches!(u, Update::Connected(_))).await;
     assert!(matches!(&first, Update::Connected(s) if s.endpoints["1001"].device_state == "Unavailable"), "{first:?}");
     (rx, peer, supervisor)
-}
-
-async fn next_update(rx: &mut mpsc::UnboundedReceiver<Update>, what: &str, pred: impl Fn(&Update) -> bool) -> Update {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let u = rx.recv().await.expect("the supervisor runs");
-            if pred(&u) {
-                return u;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no update: {what}"))
 }
 
 const CONTACT: &str = "sip:1001@192.0.2.10:5060";

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::next_update;
 use ispbx::ami::client::{md5_key, ClientOptions, LoginAuth};
 use ispbx::ami::supervisor::{self, SupervisorOptions, Update};
 use ispbx::ami::types::endpoint_of_channel;
@@ -126,19 +127,6 @@ async fn the_event_stream_carries_asterisk_events_in_recorded_order_and_shape() 
         wk.retain(|k| !matches!(*k, "EventTV"));
         assert_eq!(keys(g), wk, "{:?}", g.event());
     }
-}
-
-async fn next_update(rx: &mut mpsc::UnboundedReceiver<Update>, what: &str, pred: impl Fn(&Update) -> bool) -> Update {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let u = rx.recv().await.expect("the supervisor runs");
-            if pred(&u) {
-                return u;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no update: {what}"))
 }
 
 fn online(u: &Update, name: &str) -> bool {

@@ -15,8 +15,6 @@ pub struct ConfigSnapshot {
     pub good: Option<Arc<PjsipConfig>>,
     /// Why the files on disk are not what is served (a broken edit, a missing file).
     pub error: Option<String>,
-    /// Counts successful loads: part of the API's ETag.
-    pub generation: u64,
 }
 
 /// (path, mtime ns, size, inode) of every file a load read, plus pjsip_wizard.conf.
@@ -65,7 +63,6 @@ impl ConfigStore {
                 current: RwLock::new(Arc::new(ConfigSnapshot {
                     good: None,
                     error: Some("not read yet".into()),
-                    generation: 0,
                 })),
                 fingerprint: RwLock::new(Vec::new()),
             }),
@@ -130,7 +127,6 @@ impl ConfigStore {
                 ConfigSnapshot {
                     good: Some(Arc::new(cfg)),
                     error: None,
-                    generation: prev.generation + 1,
                 }
             }
             Some(e) => {
@@ -139,7 +135,6 @@ impl ConfigStore {
                 ConfigSnapshot {
                     good: prev.good.clone(),
                     error: Some(e.to_string()),
-                    generation: prev.generation,
                 }
             }
         };

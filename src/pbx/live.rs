@@ -9,7 +9,7 @@ use crate::ami::state::PbxState;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct LiveSnapshot {
     pub connected: bool,
     /// Why not connected, for the banner and the API's `ami.detail`.

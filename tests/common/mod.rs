@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -35,4 +36,25 @@ pub fn parse_getconfig(raw: &[u8]) -> Vec<GetConfigSection> {
         }
     }
     out
+}
+
+/// A bound on a broken test, not a timing assertion.
+const UPDATE_WAIT: Duration = Duration::from_secs(10);
+
+/// The next update the AMI supervisor publishes that satisfies `pred`.
+pub async fn next_update(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<ispbx::ami::supervisor::Update>,
+    what: &str,
+    pred: impl Fn(&ispbx::ami::supervisor::Update) -> bool,
+) -> ispbx::ami::supervisor::Update {
+    tokio::time::timeout(UPDATE_WAIT, async {
+        loop {
+            let u = rx.recv().await.expect("the supervisor runs");
+            if pred(&u) {
+                return u;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no update: {what}"))
 }

@@ -2,6 +2,9 @@
 //! lives (`tests/fixtures`, byte-exact copies of Asterisk 22.10.1's answers).
 #![allow(dead_code)]
 
+pub mod asterisk;
+pub mod serve;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

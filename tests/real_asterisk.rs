@@ -195,3 +195,169 @@ fn every_endpoint_matches_pjsip_show_endpoints() {
     let log = server.proc.log();
     assert!(!log.contains(asterisk::AMI_SECRET), "the AMI secret is not logged");
 }
+
+fn endpoint(addr: &str, name: &str) -> Value {
+    let r = get(addr, &format!("/endpoints/{name}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["details"].clone()
+}
+
+/// Polls the API as fast as it answers until `pred` holds; when it first did.
+fn api_sees(addr: &str, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Instant {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let d = endpoint(addr, name);
+        let at = Instant::now();
+        if pred(&d) {
+            return at;
+        }
+        assert!(Instant::now() < deadline, "the API never showed {what}: {d}");
+    }
+}
+
+fn contacts_of(d: &Value) -> &Vec<Value> {
+    d["contacts"].as_array().unwrap()
+}
+
+/// Milliseconds from Asterisk's event to the API showing it; never negative
+/// (ISPBX's connection may get the event before the test's).
+fn lag_ms(event: Instant, api: Instant) -> f64 {
+    api.saturating_duration_since(event).as_secs_f64() * 1000.0
+}
+
+fn distribution(name: &str, lags: &mut [f64]) -> String {
+    lags.sort_by(f64::total_cmp);
+    let q = |p: f64| lags[((lags.len() - 1) as f64 * p).round() as usize];
+    format!("{name}: n={} min={:.0} p50={:.0} p90={:.0} max={:.0} ms", lags.len(), q(0.0), q(0.5), q(0.9), q(1.0))
+}
+
+/// Registration, unregistration, a call and its hangup each reach the API
+/// within a second of Asterisk's AMI event for them. Run with --nocapture
+/// for the distribution.
+#[test]
+fn live_changes_reach_the_api_within_a_second_of_asterisk() {
+    let Some(ast) = Asterisk::start() else { return };
+    let server = serve(&ast, asterisk::AMI_USER, asterisk::AMI_SECRET);
+    until("AMI connected", || connected(&server.addr).then_some(()));
+    let tap = common::ami_tap::AmiTap::connect(&ast.ami_addr(), asterisk::AMI_USER, asterisk::AMI_SECRET);
+    let users = ["1001", "1002", "1004", "1005", "1007", "1008", "1009", "1011", "1012", "1014"];
+    let (mut reg, mut unreg, mut call, mut hangup) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // A registration is first reported as NonQualified (the qualify follows), its end as Removed.
+    let contact_event = |user: &'static str, removed: bool| {
+        move |m: &common::ami_tap::Received| {
+            m.event() == Some("ContactStatus") && m.get("AOR") == Some(user) && (m.get("ContactStatus") == Some("Removed")) == removed
+        }
+    };
+    let mut phones = Vec::new();
+    for user in users {
+        let mark = tap.len();
+        phones.push(Sipp::register(&ast, user, Transport::Udp));
+        let ev = tap.wait_for(mark, "ContactStatus of a new contact", contact_event(user, false));
+        let seen = api_sees(&server.addr, user, "the registration", |d| !contacts_of(d).is_empty());
+        reg.push(lag_ms(ev.at, seen));
+    }
+    for user in users {
+        let mark = tap.len();
+        Sipp::spawn(&ast, "unregister", user, Transport::Udp, Duration::ZERO).finish();
+        let ev = tap.wait_for(mark, "ContactStatus Removed", contact_event(user, true));
+        let seen = api_sees(&server.addr, user, "the unregistration", |d| contacts_of(d).is_empty());
+        unreg.push(lag_ms(ev.at, seen));
+    }
+    for user in &users[..5] {
+        let mark = tap.len();
+        let phone = Sipp::spawn(&ast, "call", user, Transport::Udp, Duration::from_millis(700));
+        let prefix = format!("PJSIP/{user}-");
+        let ev = tap.wait_for(mark, "Newchannel", |m| m.event() == Some("Newchannel") && m.get("Channel").is_some_and(|c| c.starts_with(&prefix)));
+        let seen = api_sees(&server.addr, user, "the call", |d| d["activechannels"] == 1);
+        call.push(lag_ms(ev.at, seen));
+        let ev = tap.wait_for(mark, "Hangup", |m| m.event() == Some("Hangup") && m.get("Channel").is_some_and(|c| c.starts_with(&prefix)));
+        let seen = api_sees(&server.addr, user, "the hangup", |d| d["activechannels"] == 0);
+        hangup.push(lag_ms(ev.at, seen));
+        phone.finish();
+    }
+    let mut report = Vec::new();
+    for (name, lags) in [("registration", &mut reg), ("unregistration", &mut unreg), ("call", &mut call), ("hangup", &mut hangup)] {
+        report.push(distribution(name, lags));
+        assert!(lags.iter().all(|&l| l < 1000.0), "{name} took a second or more: {lags:?}");
+    }
+    eprintln!("event → API latency against Asterisk 22:\n  {}", report.join("\n  "));
+}
+
+/// The API's contacts (URI, via, user agent, RTT, expiry, status) are
+/// PJSIPShowContacts's, read between two identical API answers.
+#[test]
+fn contacts_equal_pjsipshowcontacts() {
+    let Some(ast) = Asterisk::start() else { return };
+    let server = serve(&ast, asterisk::AMI_USER, asterisk::AMI_SECRET);
+    until("AMI connected", || connected(&server.addr).then_some(()));
+    let tap = common::ami_tap::AmiTap::connect(&ast.ami_addr(), asterisk::AMI_USER, asterisk::AMI_SECRET);
+    let _phones = [
+        Sipp::register(&ast, "1001", Transport::Udp),
+        Sipp::register(&ast, "1003", Transport::Tcp),
+        Sipp::register(&ast, "1010", Transport::Tcp),
+    ];
+    let api_contacts = |list: &Value| -> Vec<String> {
+        let mut out: Vec<String> = list["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["contacts"].as_array().unwrap().iter())
+            .map(|c| {
+                let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+                let rtt = c["rtt_ms"].as_f64().map_or(String::new(), |r| format!("{:.0}", r * 1000.0));
+                let expires = c["expires"].as_i64().map_or(String::new(), |e| e.to_string());
+                format!("{} {} via={} ua={} rtt_us={rtt} expires={expires} {}", s("aor"), s("uri"), s("via"), s("user_agent"), s("status"))
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let mut n = 0;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let before = endpoints(&server.addr);
+        n += 1;
+        let listed = tap.list(&[("Action", "PJSIPShowContacts")], &format!("contacts-{n}"));
+        let after = endpoints(&server.addr);
+        let mut asterisk: Vec<String> = listed
+            .iter()
+            .filter(|m| m.event() == Some("ContactList"))
+            .map(|m| {
+                let g = |k: &str| m.get(k).unwrap_or("").to_string();
+                let aor = g("ObjectName").split(";@").next().unwrap().to_string();
+                let via = match (g("ViaAddr"), g("ViaPort")) {
+                    (a, p) if !a.is_empty() && p != "0" && !p.is_empty() => format!("{a}:{p}"),
+                    (a, _) => a,
+                };
+                let rtt = Some(g("RoundtripUsec")).filter(|r| r != "0" && !r.is_empty() && r != "N/A").unwrap_or_default();
+                let expires = Some(g("ExpirationTime")).filter(|e| e != "0").unwrap_or_default();
+                format!("{aor} {} via={via} ua={} rtt_us={rtt} expires={expires} {}", g("Uri"), g("UserAgent"), g("Status"))
+            })
+            .collect();
+        asterisk.sort();
+        let registered = asterisk.iter().filter(|c| c.contains("ua=ISPBX test phone") && c.ends_with(" Reachable")).count();
+        // PJSIPShowContacts lists registered contacts only; an AOR's
+        // permanent `contact=` is in `pjsip show contacts`, where the API's
+        // status for it must be too.
+        let (api_registered, api_permanent): (Vec<String>, Vec<String>) = api_contacts(&after).into_iter().partition(|c| !c.contains(" expires= "));
+        if before == after && registered == 3 && api_registered == asterisk {
+            let cli = ast.cli("pjsip show contacts");
+            assert_eq!(api_permanent.len(), 2, "the intercom and the provider: {api_permanent:#?}");
+            for c in &api_permanent {
+                let w: Vec<&str> = c.split_whitespace().collect();
+                let short = short_status(w.last().unwrap());
+                assert!(
+                    cli.lines().any(|l| l.contains(&format!("{}/{}", w[0], w[1])) && l.split_whitespace().nth(3) == Some(short)),
+                    "{c} is not in `pjsip show contacts` as {short}:\n{cli}"
+                );
+            }
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the API's contacts never equalled PJSIPShowContacts:\nAPI {:#?}\nAsterisk {asterisk:#?}",
+            api_contacts(&after)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

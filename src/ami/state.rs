@@ -216,14 +216,42 @@ impl PbxState {
         }
     }
 
-    /// Fills in what PJSIPShowEndpoint tells of an endpoint's contacts.
-    pub fn merge_details(&mut self, endpoint: &str, details: &[ContactStatusDetail]) {
+    /// Endpoints with a permanent contact (an AOR's `contact=`, never expiring).
+    /// PJSIPShowContacts does not list those, and the device state tells their
+    /// status only roughly (an endpoint is Unavailable while its permanent
+    /// contact awaits its first qualify): PJSIPShowEndpoint tells it exactly.
+    pub fn with_permanent_contacts(&self) -> impl Iterator<Item = &str> {
+        self.endpoints.iter().filter(|(_, e)| e.contacts.iter().any(|c| c.expires.is_none())).map(|(n, _)| n.as_str())
+    }
+
+    /// A resync guesses a permanent contact's status from the device state;
+    /// what was known before it (from PJSIPShowEndpoint and ContactStatus
+    /// events) is better until PJSIPShowEndpoint answers again.
+    pub fn carry_permanent_contacts(&mut self, before: &PbxState) {
+        for (name, ep) in &mut self.endpoints {
+            let Some(old) = before.endpoints.get(name) else { continue };
+            for c in ep.contacts.iter_mut().filter(|c| c.expires.is_none()) {
+                if let Some(o) = old.contacts.iter().find(|o| o.uri == c.uri && o.expires.is_none()) {
+                    c.status = o.status.clone();
+                    c.rtt_us = o.rtt_us;
+                }
+            }
+        }
+    }
+
+    /// Fills in what PJSIPShowEndpoint tells of an endpoint's contacts; their
+    /// status and RTT only if `status_current` (no ContactStatus event came
+    /// since the question, which would be newer).
+    pub fn merge_details(&mut self, endpoint: &str, details: &[ContactStatusDetail], status_current: bool) {
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
         for d in details {
             if let Some(c) = ep.contacts.iter_mut().find(|c| c.uri == d.uri) {
                 c.via = d.via.clone().or(c.via.take());
                 c.user_agent = d.user_agent.clone().or(c.user_agent.take());
                 c.expires = d.expires.or(c.expires);
+                if !status_current {
+                    continue;
+                }
                 if !d.status.is_empty() {
                     c.status = d.status.clone();
                 }

@@ -10,7 +10,7 @@ use super::types::{items_of, ContactList, ContactStatusDetail, CoreShowChannel, 
 use super::AmiError;
 use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FuturesUnordered, StreamExt};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -87,13 +87,18 @@ pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'sta
 /// PJSIPShowEndpoint requests in flight at once, at most.
 const MAX_REFRESHES: usize = 4;
 
-type RefreshAnswer = (String, u64, Result<Vec<Message>, AmiError>);
+/// (endpoint, generation, ContactStatus events seen when asked, answer).
+type RefreshAnswer = (String, u64, u64, Result<Vec<Message>, AmiError>);
 
 /// A session's PJSIPShowEndpoint requests: the details of contacts that
 /// ContactStatus announced without them. One per endpoint and a few at a
 /// time, so that every phone registering again after a network outage makes
 /// a short queue, not thousands of actions at Asterisk at once. A resync
 /// makes the answers to earlier requests moot.
+///
+/// An answer's contact status may be older than a ContactStatus event that
+/// arrived before it (Asterisk writes events and answers from different
+/// threads): then the event's status stands.
 struct Refreshes {
     client: AmiClient,
     waiting: VecDeque<String>,
@@ -102,11 +107,33 @@ struct Refreshes {
     running: FuturesUnordered<BoxFuture<'static, RefreshAnswer>>,
     /// Bumped by each resync; answers carry the one they were asked in.
     generation: u64,
+    /// ContactStatus events seen, and the count when each endpoint last had one.
+    status_events: u64,
+    last_status_event: HashMap<String, u64>,
 }
 
 impl Refreshes {
     fn new(client: AmiClient) -> Self {
-        Refreshes { client, waiting: VecDeque::new(), wanted: HashSet::new(), running: FuturesUnordered::new(), generation: 0 }
+        Refreshes {
+            client,
+            waiting: VecDeque::new(),
+            wanted: HashSet::new(),
+            running: FuturesUnordered::new(),
+            generation: 0,
+            status_events: 0,
+            last_status_event: HashMap::new(),
+        }
+    }
+
+    /// Every event passes here before it is applied.
+    fn saw<'m>(&mut self, m: &'m Message) -> &'m Message {
+        if m.event() == Some("ContactStatus") {
+            if let Some(endpoint) = m.get("EndpointName") {
+                self.status_events += 1;
+                self.last_status_event.insert(endpoint.to_string(), self.status_events);
+            }
+        }
+        m
     }
 
     fn want(&mut self, endpoint: String) {
@@ -119,32 +146,38 @@ impl Refreshes {
     fn start(&mut self) {
         while self.running.len() < MAX_REFRESHES {
             let Some(endpoint) = self.waiting.pop_front() else { return };
-            let (client, generation) = (self.client.clone(), self.generation);
+            let (client, generation, asked_at) = (self.client.clone(), self.generation, self.status_events);
             self.running.push(
                 async move {
                     let action = Action::new("PJSIPShowEndpoint").header("Endpoint", endpoint.clone());
                     let answer = client.list(action).await;
-                    (endpoint, generation, answer)
+                    (endpoint, generation, asked_at, answer)
                 }
                 .boxed(),
             );
         }
     }
 
-    /// After a resync: what was asked before it is known now.
-    fn forget(&mut self) {
+    /// After a resync: what was asked before it is known now, but for the
+    /// status of permanent contacts, which no list action gives.
+    fn resynced(&mut self, state: &PbxState) {
         self.generation += 1;
         self.waiting.clear();
         self.wanted.clear();
+        for name in state.with_permanent_contacts() {
+            self.want(name.to_string());
+        }
     }
 
-    /// An answer came: the next request may go. `false` for an answer a resync made moot.
-    fn finished(&mut self, endpoint: &str, generation: u64) -> bool {
+    /// An answer came: the next request may go. `None` for an answer a
+    /// resync made moot, else whether its contact statuses are current (no
+    /// ContactStatus event for the endpoint since it was asked).
+    fn finished(&mut self, endpoint: &str, generation: u64, asked_at: u64) -> Option<bool> {
         if generation == self.generation {
             self.wanted.remove(endpoint);
         }
         self.start();
-        generation == self.generation
+        (generation == self.generation).then(|| self.last_status_event.get(endpoint).is_none_or(|&at| at <= asked_at))
     }
 }
 
@@ -163,9 +196,10 @@ async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &
     // Answers are awaited here, beside the events, never in their way: an
     // Asterisk slow to answer one endpoint must not hold back the others'.
     let mut refreshes = Refreshes::new(client.clone());
+    refreshes.resynced(&state);
     loop {
         tokio::select! {
-            ev = events.recv() => match state.apply(&ev?) {
+            ev = events.recv() => match state.apply(refreshes.saw(&ev?)) {
                 Applied::Changed => dirty = true,
                 Applied::Unchanged => {}
                 Applied::Refresh(name) => {
@@ -173,19 +207,19 @@ async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &
                     dirty = true;
                 }
                 Applied::ResyncNeeded => {
-                    state = Arc::new(resync(&client).await?);
-                    refreshes.forget();
+                    let mut fresh = resync(&client).await?;
+                    fresh.carry_permanent_contacts(&state);
+                    state = Arc::new(fresh);
+                    refreshes.resynced(&state);
                     dirty = true;
                 }
             },
-            Some((name, generation, answer)) = refreshes.running.next(), if !refreshes.running.is_empty() => {
-                if !refreshes.finished(&name, generation) {
-                    continue;
-                }
+            Some((name, generation, asked_at, answer)) = refreshes.running.next(), if !refreshes.running.is_empty() => {
+                let Some(status_current) = refreshes.finished(&name, generation, asked_at) else { continue };
                 match answer {
                     Ok(items) => {
                         let details = items_of(&items, "ContactStatusDetail", ContactStatusDetail::from_message);
-                        Arc::make_mut(&mut state).merge_details(&name, &details);
+                        Arc::make_mut(&mut state).merge_details(&name, &details, status_current);
                         dirty = true;
                     }
                     Err(AmiError::Action(why)) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {why}"),
@@ -200,10 +234,11 @@ async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &
                 dirty = false;
             }
             _ = resync_tick.tick() => {
-                let fresh = resync(&client).await?;
+                let mut fresh = resync(&client).await?;
+                fresh.carry_permanent_contacts(&state);
                 if fresh != *state {
                     state = Arc::new(fresh);
-                    refreshes.forget();
+                    refreshes.resynced(&state);
                     dirty = true;
                 }
             }

@@ -2,6 +2,7 @@
 //! lives (`tests/fixtures`, byte-exact copies of Asterisk 22.10.1's answers).
 #![allow(dead_code)]
 
+pub mod ami_tap;
 pub mod asterisk;
 pub mod serve;
 

@@ -361,3 +361,129 @@ fn contacts_equal_pjsipshowcontacts() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// GET /endpoints answered in time, never a 5xx; how long it took.
+fn prompt_list(addr: &str) -> (Value, Duration) {
+    let t0 = Instant::now();
+    let r = get(addr, "/endpoints");
+    let took = t0.elapsed();
+    assert!(r.status < 500, "a {} while Asterisk is away: {}", r.status, r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
+    (r.json(), took)
+}
+
+/// Asterisk stops and starts again: meanwhile every request is answered at
+/// once with `ami.connected=false`; ISPBX reconnects with backoff, and the
+/// state equals Asterisk's again within 30 s of its return.
+#[test]
+fn asterisk_restarting_is_reported_and_recovered_from() {
+    let Some(mut ast) = Asterisk::start() else { return };
+    let server = serve(&ast, asterisk::AMI_USER, asterisk::AMI_SECRET);
+    until("AMI connected", || connected(&server.addr).then_some(()));
+    let _phones = [Sipp::register(&ast, "1001", Transport::Udp), Sipp::register(&ast, "1002", Transport::Udp)];
+    until("two phones online", || {
+        let list = endpoints(&server.addr);
+        let online = list["endpoints"].as_array().unwrap().iter().filter(|e| e["state"] == "online").count();
+        (online >= 3).then_some(()) // and the provider's unqualified contact
+    });
+
+    ast.stop();
+    let down_at = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let detail = until("ami.connected=false", || {
+        let (list, took) = prompt_list(&server.addr);
+        slowest = slowest.max(took);
+        (list["ami"]["connected"] == false).then(|| list["ami"]["detail"].as_str().unwrap_or("").to_string())
+    });
+    assert!(!detail.is_empty(), "the API says why");
+    // Asterisk stays away for three seconds: every request still answers.
+    while down_at.elapsed() < Duration::from_secs(3) {
+        let (list, took) = prompt_list(&server.addr);
+        slowest = slowest.max(took);
+        assert_eq!(list["ami"]["connected"], false);
+        assert_eq!(list["endpoints"].as_array().unwrap().len(), 21, "the config view stays");
+    }
+    assert!(slowest < Duration::from_secs(1), "a request took {slowest:?} while Asterisk was away");
+    let attempts = server.proc.log().lines().filter(|l| l.contains("AMI:")).count();
+    assert!((2..=6).contains(&attempts), "reconnects back off ({attempts} attempts in 3 s):\n{}", server.proc.log());
+
+    ast.boot();
+    let back_at = Instant::now();
+    until("ISPBX reconnected", || connected(&server.addr).then_some(()));
+    assert_api_matches_cli(&ast, &server, "after the restart");
+    let recovered = back_at.elapsed();
+    assert!(recovered < Duration::from_secs(30), "state complete {recovered:?} after Asterisk's return");
+    eprintln!("Asterisk back → ISPBX state complete: {recovered:?}; slowest request while down: {slowest:?}");
+}
+
+/// Login refused, or a user whose class does not allow PJSIPShow*: the API
+/// and the dashboard say what is wrong, the log says it once per attempt,
+/// and the attempts back off.
+#[test]
+fn a_wrong_secret_or_a_user_without_write_system_is_named_not_retried_in_a_loop() {
+    let Some(ast) = Asterisk::start() else { return };
+    for (user, secret, says) in [
+        (asterisk::AMI_USER, "not-the-secret", "Authentication failed"),
+        (asterisk::AMI_USER_WITHOUT_WRITE, asterisk::AMI_SECRET, "write = system"),
+    ] {
+        let server = serve(&ast, user, secret);
+        let t0 = Instant::now();
+        let mut said = Vec::new();
+        let deadline = Instant::now() + WAIT;
+        while !said.last().is_some_and(|d: &String| d.contains(says)) {
+            assert!(Instant::now() < deadline, "{user}: the API never said {says:?}, only {said:?}");
+            let (list, _) = prompt_list(&server.addr);
+            let detail = list["ami"]["detail"].as_str().unwrap_or("").to_string();
+            if said.last() != Some(&detail) {
+                said.push(detail);
+            }
+        }
+        let page = common::serve::request(&server.addr, "GET", "/", &[("Accept", "text/html")]).text();
+        assert!(page.contains("AMI not connected") && page.contains(says), "{user}: the dashboard's notice:\n{page}");
+        while t0.elapsed() < Duration::from_secs(4) {
+            prompt_list(&server.addr);
+        }
+        let log = server.proc.log();
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains("AMI:")).collect();
+        assert!(!lines.is_empty() && lines.iter().all(|l| l.contains(says)), "{user}: the log says why:\n{log}");
+        assert!(lines.len() <= 5, "{user}: {} attempts in 4 s is a retry loop:\n{log}", lines.len());
+        assert!(!log.contains(asterisk::AMI_SECRET) && !log.contains("not-the-secret"), "no secret in the log");
+    }
+}
+
+/// pjsip.conf changes and Asterisk reloads it: the config view and the live
+/// state both follow, an added endpoint takes registrations, a removed one
+/// is gone.
+#[test]
+fn a_config_change_and_an_asterisk_reload_are_followed() {
+    let Some(ast) = Asterisk::start() else { return };
+    let server = serve(&ast, asterisk::AMI_USER, asterisk::AMI_SECRET);
+    until("AMI connected", || connected(&server.addr).then_some(()));
+    assert_eq!(get(&server.addr, "/endpoints/1030/config").status, 404);
+
+    let users = ast.etc().join("pjsip_users.conf");
+    let text = std::fs::read_to_string(&users).unwrap();
+    let cut = text.find("[1020](phone)").expect("1020 is the last user");
+    let added = "[1030](phone)\ncallerid=\"New Starter\" <1030>\nauth=1030\naors=1030\n\n\
+                 [1030](auth-userpass)\nusername=1030\npassword=Sample-1030-secret\n\n[1030](aor-single)\n";
+    std::fs::write(&users, format!("{}{added}", &text[..cut])).unwrap();
+
+    // ISPBX reads the file as soon as it changes; Asterisk when told.
+    let config = until("the config view has 1030", || {
+        let r = get(&server.addr, "/endpoints/1030/config");
+        (r.status == 200).then(|| r.json())
+    });
+    assert_eq!(config["config"]["callerid"], "\"New Starter\" <1030>");
+    let reload = ast.cli("module reload res_pjsip.so");
+    assert!(!reload.contains("rror"), "{reload}");
+    until("Asterisk has 1030 and not 1020", || {
+        let cli = parse_show_endpoints(&ast.cli("pjsip show endpoints"));
+        (cli.iter().any(|e| e.name == "1030") && !cli.iter().any(|e| e.name == "1020")).then_some(())
+    });
+    assert_api_matches_cli(&ast, &server, "after the reload");
+    assert_eq!(get(&server.addr, "/endpoints/1020").status, 404, "1020 is gone");
+
+    let _phone = Sipp::register(&ast, "1030", Transport::Udp);
+    api_sees(&server.addr, "1030", "1030 online", |d| d["state"] == "online");
+    assert_api_matches_cli(&ast, &server, "1030 registered");
+}

@@ -74,11 +74,17 @@ pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'sta
     loop {
         let Err(e) = session(&opts, &publish, &mut backoff).await;
         let reason = e.with_causes().to_string();
-        tracing::warn!(addr = %opts.client.addr, "AMI: {reason}");
-        publish(Update::Disconnected(match &e {
+        // The two mistakes of a new manager.conf user get the fix spelled out.
+        let reason = match &e {
             AmiError::LoginRefused(_) => format!("{reason}. Check ISPBX_AMI_USERNAME and the secret."),
+            AmiError::Action(why) if why.eq_ignore_ascii_case("Permission denied") => format!(
+                "{reason}: the AMI user {:?} may not run PJSIPShowEndpoints. Give it `write = system` in manager.conf.",
+                opts.client.credentials.username
+            ),
             _ => reason,
-        }));
+        };
+        tracing::warn!(addr = %opts.client.addr, "AMI: {reason}");
+        publish(Update::Disconnected(reason));
         tokio::time::sleep(jittered(backoff)).await;
         backoff = (backoff * 2).min(opts.backoff_max);
     }

@@ -342,7 +342,7 @@ fn contacts_equal_pjsipshowcontacts() {
         let (api_registered, api_permanent): (Vec<String>, Vec<String>) = api_contacts(&after).into_iter().partition(|c| !c.contains(" expires= "));
         if before == after && registered == 3 && api_registered == asterisk {
             let cli = ast.cli("pjsip show contacts");
-            assert_eq!(api_permanent.len(), 2, "the intercom and the provider: {api_permanent:#?}");
+            assert_eq!(api_permanent.len(), 3, "the intercom's door and gate, and the provider: {api_permanent:#?}");
             for c in &api_permanent {
                 let w: Vec<&str> = c.split_whitespace().collect();
                 let short = short_status(w.last().unwrap());

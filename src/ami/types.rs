@@ -57,8 +57,10 @@ impl EndpointList {
             aors: list(m.get("Aor").unwrap_or("")),
             auths: list(m.get("Auths").unwrap_or("")),
             outbound_auths: list(m.get("OutboundAuths").unwrap_or("")),
-            contacts: list(m.get("Contacts").unwrap_or(""))
-                .into_iter()
+            // One Contacts header per AOR (res_pjsip's sip_endpoints_aors_ami).
+            contacts: m
+                .get_all("Contacts")
+                .flat_map(list)
                 .filter_map(|c| c.split_once('/').map(|(a, u)| (a.to_string(), u.to_string())))
                 .collect(),
             device_state: s(m, "DeviceState"),

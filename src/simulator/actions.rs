@@ -3,8 +3,9 @@
 //! order, the same wording, errors included. The `Sim*` actions change the
 //! PBX's state.
 
-use super::state::{channel_event, channel_number};
-use super::{fxhash, msg, now, SimError, Simulator, SYSTEM_NAME};
+use super::detail::{self, object_event};
+use super::state::{channel_event, channel_number, SimEndpoint, SimState};
+use super::{msg, now, SimError, Simulator};
 use crate::ami::Message;
 use std::sync::atomic::Ordering;
 
@@ -57,8 +58,7 @@ impl Simulator {
                     .endpoints
                     .iter()
                     .map(|(name, e)| {
-                        let contacts: String = e.contacts.iter().map(|c| format!("{}/{},", c.aor, c.uri)).collect();
-                        with_id(msg(&[
+                        let mut m = msg(&[
                             ("Event", "EndpointList"),
                             ("ObjectType", "endpoint"),
                             ("ObjectName", name),
@@ -66,10 +66,15 @@ impl Simulator {
                             ("Aor", &e.aors.join(",")),
                             ("Auths", &e.auths.join(",")),
                             ("OutboundAuths", &e.outbound_auths.join(",")),
-                            ("Contacts", &contacts),
-                            ("DeviceState", e.device_state().0),
-                            ("ActiveChannels", &e.channels.len().to_string()),
-                        ]))
+                        ]);
+                        // One Contacts header per AOR (pjsip_configuration.c), none without an AOR.
+                        for aor in &e.aors {
+                            let contacts: String = e.contacts.iter().filter(|c| &c.aor == aor).map(|c| format!("{}/{},", c.aor, c.uri)).collect();
+                            m.headers.push(("Contacts".into(), contacts));
+                        }
+                        m.headers.push(("DeviceState".into(), e.device_state().0.into()));
+                        m.headers.push(("ActiveChannels".into(), e.channels.len().to_string()));
+                        with_id(m)
                     })
                     .collect();
                 list(reply, with_id, "Endpoints", "EndpointList", "No endpoints found", items)
@@ -81,31 +86,7 @@ impl Simulator {
                     let text = if name.is_empty() { "Endpoint parameter missing.\n".to_string() } else { format!("Unable to retrieve endpoint {name}\n") };
                     return vec![reply(&[("Response", "Error"), ("Message", &text)])];
                 };
-                let mut items = vec![with_id(msg(&[
-                    ("Event", "EndpointDetail"),
-                    ("ObjectType", "endpoint"),
-                    ("ObjectName", &name),
-                    ("Aors", &e.aors.join(",")),
-                    ("Auth", &e.auths.join(",")),
-                    ("Transport", &e.transport),
-                    ("DeviceState", e.device_state().0),
-                    ("ActiveChannels", &e.channels.len().to_string()),
-                ]))];
-                for c in &e.contacts {
-                    items.push(with_id(msg(&[
-                        ("Event", "ContactStatusDetail"),
-                        ("AOR", &c.aor),
-                        ("URI", &c.uri),
-                        ("UserAgent", &c.user_agent),
-                        ("RegExpire", &c.expires.to_string()),
-                        ("ViaAddress", &c.via),
-                        ("CallID", ""),
-                        ("Status", &c.status),
-                        ("RoundtripUsec", &c.rtt_us.to_string()),
-                        ("EndpointName", &name),
-                        ("ID", &c.id),
-                    ])));
-                }
+                let items: Vec<Message> = endpoint_details(&st, &name, e).into_iter().map(with_id).collect();
                 let n = items.len().to_string();
                 let mut out = vec![reply(&[("Response", "Success"), ("EventList", "start"), ("Message", "Following are Events for each object associated with the Endpoint")])];
                 out.extend(items);
@@ -125,17 +106,18 @@ impl Simulator {
                             ("ObjectType", "contact"),
                             ("ObjectName", &c.id),
                             ("ViaAddr", addr),
-                            ("QualifyTimeout", "3.000000"),
+                            ("QualifyTimeout", &format!("{:.6}", c.qualify_timeout)),
                             ("Qualify2xxOnly", "false"),
-                            ("CallId", &format!("{:x}@{addr}", fxhash(&c.id))),
-                            ("RegServer", SYSTEM_NAME),
+                            ("CallId", &c.call_id),
+                            // Asterisk's systemname, none by default.
+                            ("RegServer", ""),
                             ("PruneOnBoot", "no"),
                             ("Path", ""),
                             ("Endpoint", name),
                             ("ViaPort", port),
                             ("AuthenticateQualify", "no"),
                             ("Uri", &c.uri),
-                            ("QualifyFrequency", "60"),
+                            ("QualifyFrequency", &c.qualify_frequency.to_string()),
                             ("UserAgent", &c.user_agent),
                             ("ExpirationTime", &c.expires.to_string()),
                             ("OutboundProxy", ""),
@@ -154,7 +136,7 @@ impl Simulator {
                     .flat_map(|(name, e)| e.channels.iter().map(move |c| (name, c)))
                     .map(|(name, c)| {
                         let mut m = channel_event("CoreShowChannel", c, name, channel_number(c), "Up", "6");
-                        m.headers.retain(|(k, _)| k != "Privilege" && k != "SystemName");
+                        m.headers.retain(|(k, _)| k != "Privilege");
                         m.headers.extend([("Application".into(), "Echo".into()), ("ApplicationData".into(), "".into()), ("Duration".into(), "00:00:01".into()), ("BridgeId".into(), "".into())]);
                         with_id(m)
                     })
@@ -193,5 +175,74 @@ fn list(
     let n = items.len().to_string();
     out.extend(items);
     out.push(with_id(msg(&[("Event", &format!("{event}Complete")), ("EventList", "Complete"), ("ListItems", &n)])));
+    out
+}
+
+/// PJSIPShowEndpoint's items in res_pjsip's order: the endpoint, its auths
+/// (inbound, then outbound), its transport, its AORs, their contacts, the
+/// identifies that match it.
+fn endpoint_details(st: &SimState, name: &str, e: &SimEndpoint) -> Vec<Message> {
+    let cfg = &st.config;
+    let mut out = Vec::new();
+    let named = |v: String| Some(v);
+    if let Some(ep) = cfg.object("endpoint", name) {
+        out.push(object_event("EndpointDetail", ep, detail::ENDPOINT, |h| match h {
+            "DeviceState" => named(e.device_state().0.into()),
+            "ActiveChannels" => named(e.channels.len().to_string()),
+            _ => None,
+        }));
+    }
+    let with_endpoint = |h: &str| (h == "EndpointName").then(|| name.to_string());
+    for auth in e.auths.iter().chain(&e.outbound_auths) {
+        if let Some(a) = cfg.object("auth", auth) {
+            out.push(object_event("AuthDetail", a, detail::AUTH, with_endpoint));
+        }
+    }
+    if let Some(t) = cfg.object("transport", &e.transport) {
+        out.push(object_event("TransportDetail", t, detail::TRANSPORT, with_endpoint));
+    }
+    for aor in &e.aors {
+        if let Some(a) = cfg.object("aor", aor) {
+            let contacts: Vec<_> = e.contacts.iter().filter(|c| &c.aor == aor).collect();
+            let registered = contacts.iter().filter(|c| c.dynamic).count();
+            out.push(object_event("AorDetail", a, detail::AOR, |h| match h {
+                "TotalContacts" => named(contacts.len().to_string()),
+                "ContactsRegistered" => named(registered.to_string()),
+                "Contacts" => named(contacts.iter().map(|c| c.uri.as_str()).collect::<Vec<_>>().join(",")),
+                _ => with_endpoint(h),
+            }));
+        }
+    }
+    for aor in &e.aors {
+        for c in e.contacts.iter().filter(|c| &c.aor == aor) {
+            // pjsip_options.c, ast_sip_format_contact_ami.
+            let mut m = msg(&[("Event", "ContactStatusDetail"), ("AOR", &c.aor), ("URI", &c.uri), ("UserAgent", &c.user_agent), ("RegExpire", &c.expires.to_string())]);
+            if !c.via.is_empty() {
+                m.headers.push(("ViaAddress".into(), c.via.clone()));
+            }
+            if !c.call_id.is_empty() {
+                m.headers.push(("CallID".into(), c.call_id.clone()));
+            }
+            let rtt = if c.status == "Reachable" { c.rtt_us.to_string() } else { "N/A".into() };
+            for (k, v) in [
+                ("Status", c.status.clone()),
+                ("RoundtripUsec", rtt),
+                ("EndpointName", name.to_string()),
+                ("ID", c.id.clone()),
+                ("AuthenticateQualify", "0".into()),
+                ("OutboundProxy", String::new()),
+                ("Path", String::new()),
+                ("QualifyFrequency", c.qualify_frequency.to_string()),
+                ("QualifyTimeout", format!("{:.3}", c.qualify_timeout)),
+                ("Qualify2xxOnly", "0".into()),
+            ] {
+                m.headers.push((k.into(), v));
+            }
+            out.push(m);
+        }
+    }
+    for identify in cfg.objects_of("identify").filter(|i| i.get("endpoint").as_deref() == Some(name)) {
+        out.push(object_event("IdentifyDetail", identify, detail::IDENTIFY, with_endpoint));
+    }
     out
 }

@@ -14,6 +14,7 @@
 //! - `actions`: the answer to each action, shaped like Asterisk 22's.
 
 mod actions;
+mod detail;
 mod session;
 mod state;
 
@@ -27,7 +28,6 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use tokio::sync::broadcast;
 
-const SYSTEM_NAME: &str = "ispbx-sim";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SimError {
@@ -56,6 +56,12 @@ fn msg(pairs: &[(&str, &str)]) -> Message {
 
 fn now() -> u64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// res_pjsip's object ids hash a contact's URI with MD5 (location.c).
+fn md5_hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn fxhash(s: &str) -> u64 {
@@ -87,9 +93,10 @@ impl Simulator {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sends an event to every session. Like an Asterisk without
+    /// `systemname` in asterisk.conf (the default), it has no SystemName.
     fn emit(&self, privilege: &str, mut m: Message) {
         m.headers.insert(1, ("Privilege".into(), format!("{privilege},all")));
-        m.headers.insert(2, ("SystemName".into(), SYSTEM_NAME.into()));
         let _ = self.events.send(m);
     }
 

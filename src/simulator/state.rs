@@ -2,10 +2,11 @@
 //! the device state Asterisk derives from them, and the changes a phone makes
 //! (register, unregister, call, hang up) with the events each one emits.
 
-use super::{fxhash, msg, now, SimError, SYSTEM_NAME};
+use super::{fxhash, md5_hex, msg, now, SimError};
 use crate::ami::Message;
 use crate::pjsip::PjsipConfig;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where a state change sends the events it causes: (privilege, event), in order.
 pub(super) type Emit<'a> = dyn FnMut(&str, Message) + 'a;
@@ -20,7 +21,11 @@ pub(super) struct SimContact {
     pub(super) rtt_us: u64,
     pub(super) expires: u64,
     pub(super) id: String,
+    pub(super) call_id: String,
     pub(super) dynamic: bool,
+    /// The AOR's qualify settings when the contact was made.
+    pub(super) qualify_frequency: u32,
+    pub(super) qualify_timeout: f64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -54,10 +59,19 @@ impl SimEndpoint {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct SimState {
     pub(super) endpoints: BTreeMap<String, SimEndpoint>,
+    /// The objects PJSIPShowEndpoint details.
+    pub(super) config: Arc<PjsipConfig>,
     next_channel: u64,
+}
+
+/// An AOR's qualify_frequency and qualify_timeout (Asterisk's defaults: 0 and 3 s).
+fn qualify_of(cfg: &PjsipConfig, aor: &str) -> (u32, f64) {
+    let a = cfg.object("aor", aor);
+    let get = |k: &str| a.and_then(|a| a.get(k));
+    (get("qualify_frequency").and_then(|v| v.parse().ok()).unwrap_or(0), get("qualify_timeout").and_then(|v| v.parse().ok()).unwrap_or(3.0))
 }
 
 fn split(v: Option<String>) -> Vec<String> {
@@ -68,18 +82,22 @@ fn split(v: Option<String>) -> Vec<String> {
 impl SimState {
     /// The endpoints of `cfg` with their AORs' static contacts: no phone registered, no call.
     pub(super) fn from_config(cfg: &PjsipConfig) -> Self {
-        let mut state = SimState { next_channel: 1, ..SimState::default() };
+        let mut state = SimState { endpoints: BTreeMap::new(), config: Arc::new(cfg.clone()), next_channel: 1 };
         for ep in cfg.objects_of("endpoint") {
             let aors = split(ep.get("aors"));
             let mut contacts = Vec::new();
             for aor in &aors {
                 if let Some(a) = cfg.object("aor", aor) {
+                    let (qualify_frequency, qualify_timeout) = qualify_of(cfg, aor);
                     for uri in split(a.get("contact")) {
                         contacts.push(SimContact {
                             aor: aor.clone(),
-                            id: format!("{aor}@@{:x}", fxhash(&uri)),
+                            id: format!("{aor}@@{}", md5_hex(&uri)),
                             uri,
-                            status: "NonQualified".into(),
+                            // Nobody answers at a fixed address in the simulation: qualified, it is Unreachable.
+                            status: if qualify_frequency > 0 { "Unreachable" } else { "NonQualified" }.into(),
+                            qualify_frequency,
+                            qualify_timeout,
                             ..SimContact::default()
                         });
                     }
@@ -110,6 +128,8 @@ impl SimState {
         let uri = format!("sip:{name}@{via}");
         ep.contacts.retain(|c| !(c.dynamic && c.uri == uri));
         let rtt = 300 + (fxhash(&uri) % 4000);
+        let (qualify_frequency, qualify_timeout) = qualify_of(&self.config, &aor);
+        let addr = via.rsplit_once(':').map_or(via, |(a, _)| a);
         ep.contacts.push(SimContact {
             aor: aor.clone(),
             uri: uri.clone(),
@@ -118,8 +138,11 @@ impl SimState {
             user_agent: user_agent.into(),
             rtt_us: rtt,
             expires: now() + 3600,
-            id: format!("{aor};@{:032x}", fxhash(&format!("{uri}{}", now()))),
+            id: format!("{aor};@{}", md5_hex(&uri)),
+            call_id: format!("{:x}@{addr}", fxhash(&format!("{uri}{}", now()))),
             dynamic: true,
+            qualify_frequency,
+            qualify_timeout,
         });
         let cs = |status: &str, rtt: &str| {
             msg(&[("Event", "ContactStatus"), ("URI", &uri), ("ContactStatus", status), ("AOR", &aor), ("EndpointName", name), ("RoundtripUsec", rtt)])
@@ -200,7 +223,7 @@ pub(super) fn channel_number(channel: &str) -> u64 {
 
 /// A channel's headers, as Newchannel, Hangup and CoreShowChannel carry them.
 pub(super) fn channel_event(event: &str, channel: &str, name: &str, n: u64, state: &str, state_no: &str) -> Message {
-    let uniqueid = format!("{SYSTEM_NAME}-{}.{n}", now());
+    let uniqueid = format!("{}.{n}", now());
     msg(&[
         ("Event", event),
         ("Channel", channel),

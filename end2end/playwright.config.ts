@@ -8,6 +8,16 @@ export const BASE_URL = `http://127.0.0.1:${PORT}`;
 /** A second server with no AMI configured, for the "AMI not connected" case. */
 export const NO_AMI_URL = `http://127.0.0.1:${PORT + 1}`;
 export const SIM_PORT = PORT + 27000;
+/** A real Asterisk 22 and a server on it, when scripts/test.sh found one (ISPBX_TEST_ASTERISK). */
+export const REAL_PBX = process.env.ISPBX_TEST_ASTERISK ? {
+  url: `http://127.0.0.1:${PORT + 3}`,
+  // Below the kernel's ephemeral range, clear of the other servers.
+  ami: PORT + 17100,
+  sip: PORT + 17101,
+  rtp: [PORT + 17200, PORT + 17239],
+  /** Local ports for the sipp phones. */
+  phone: PORT + 17300,
+} : null;
 const bin = `${root}/target/release/ispbx`;
 const conf = `${root}/examples/sample-pbx/pjsip.conf`;
 const common = { ISPBX_PJSIP_CONF: conf, ISPBX_SITE_ROOT: `${root}/target/site`, RUST_LOG: 'info' };
@@ -73,5 +83,21 @@ export default defineConfig({
       timeout: 60_000,
       env: { ...common, ISPBX_LISTEN: `127.0.0.1:${PORT + 1}` },
     },
+    ...(REAL_PBX ? [{
+      command: `${root}/end2end/real-pbx.sh`,
+      cwd: root,
+      url: `${REAL_PBX.url}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        ...common,
+        ISPBX_LISTEN: `127.0.0.1:${PORT + 3}`,
+        ISPBX_TEST_ASTERISK: process.env.ISPBX_TEST_ASTERISK!,
+        AST_AMI_PORT: String(REAL_PBX.ami),
+        AST_SIP_PORT: String(REAL_PBX.sip),
+        AST_RTP_START: String(REAL_PBX.rtp[0]),
+        AST_RTP_END: String(REAL_PBX.rtp[1]),
+      },
+    }] : []),
   ],
 });

@@ -270,3 +270,44 @@ fn static_status(device_state: &str) -> &'static str {
         _ => "NonQualified",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_contact(status: &str, expires: Option<u64>) -> PbxState {
+        let contact = Contact { aor: "a".into(), uri: "sip:a@192.0.2.1".into(), status: status.into(), expires, ..Contact::default() };
+        let mut st = PbxState::default();
+        st.endpoints.insert("a".into(), Endpoint { aors: vec!["a".into()], contacts: vec![contact], ..Endpoint::default() });
+        st
+    }
+
+    fn status(st: &PbxState) -> &str {
+        &st.endpoints["a"].contacts[0].status
+    }
+
+    #[test]
+    fn an_answer_older_than_an_event_keeps_the_events_status() {
+        let detail = ContactStatusDetail { uri: "sip:a@192.0.2.1".into(), status: "NonQualified".into(), user_agent: Some("phone".into()), ..Default::default() };
+        let mut st = one_contact("Reachable", Some(1));
+        st.merge_details("a", std::slice::from_ref(&detail), false);
+        assert_eq!(status(&st), "Reachable");
+        assert_eq!(st.endpoints["a"].contacts[0].user_agent.as_deref(), Some("phone"), "the details still fill in");
+        st.merge_details("a", &[detail], true);
+        assert_eq!(status(&st), "NonQualified");
+    }
+
+    #[test]
+    fn a_resync_keeps_what_was_known_of_permanent_contacts() {
+        let before = one_contact("Reachable", None);
+        let mut fresh = one_contact("NonQualified", None);
+        assert_eq!(fresh.with_permanent_contacts().collect::<Vec<_>>(), ["a"]);
+        fresh.carry_permanent_contacts(&before);
+        assert_eq!(status(&fresh), "Reachable");
+        // A registered contact's status is the resync's.
+        let mut fresh = one_contact("NonQualified", Some(1));
+        fresh.carry_permanent_contacts(&one_contact("Reachable", Some(1)));
+        assert_eq!(status(&fresh), "NonQualified");
+        assert_eq!(fresh.with_permanent_contacts().count(), 0);
+    }
+}

@@ -71,8 +71,13 @@ fn jittered(d: Duration) -> Duration {
 /// Runs forever; `publish` sees every new state and every disconnection.
 pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'static) {
     let mut backoff = opts.backoff_min;
+    // A failure repeating while Asterisk stays unreachable is logged once at
+    // WARN, its retries at DEBUG: a dead PBX or a wrong secret is one line in
+    // the log, not one every 30 s for as long as it lasts.
+    let mut last_failure: Option<String> = None;
     loop {
-        let Err(e) = session(&opts, &publish, &mut backoff).await;
+        let mut reached = false;
+        let Err(e) = session(&opts, &publish, &mut backoff, &mut reached).await;
         let reason = e.with_causes().to_string();
         // The two mistakes of a new manager.conf user get the fix spelled out.
         let reason = match &e {
@@ -83,7 +88,12 @@ pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'sta
             ),
             _ => reason,
         };
-        tracing::warn!(addr = %opts.client.addr, "AMI: {reason}");
+        if !reached && last_failure.as_deref() == Some(reason.as_str()) {
+            tracing::debug!(addr = %opts.client.addr, "AMI: {reason} (again)");
+        } else {
+            tracing::warn!(addr = %opts.client.addr, "AMI: {reason}");
+        }
+        last_failure = Some(reason.clone());
         publish(Update::Disconnected(reason));
         tokio::time::sleep(jittered(backoff)).await;
         backoff = (backoff * 2).min(opts.backoff_max);
@@ -188,12 +198,18 @@ impl Refreshes {
 }
 
 /// One connection's life, until the reason it ended. A session that got as
-/// far as a resync resets the backoff.
-async fn session(opts: &SupervisorOptions, publish: &impl Fn(Update), backoff: &mut Duration) -> Result<Infallible, AmiError> {
+/// far as a resync resets the backoff and says it was `reached`.
+async fn session(
+    opts: &SupervisorOptions,
+    publish: &impl Fn(Update),
+    backoff: &mut Duration,
+    reached: &mut bool,
+) -> Result<Infallible, AmiError> {
     let (client, mut events) = AmiClient::connect(&opts.client).await?;
     tracing::info!(addr = %opts.client.addr, banner = %client.banner, "AMI connected");
     let mut state = Arc::new(resync(&client).await?);
     *backoff = opts.backoff_min;
+    *reached = true;
     publish(Update::Connected(Arc::clone(&state)));
     let mut resync_tick = tokio::time::interval(opts.resync_every);
     resync_tick.tick().await;

@@ -226,4 +226,16 @@ mod tests {
         assert_eq!(endpoint_of_channel("PJSIP/wiz-trunk"), Some("wiz-trunk"));
         assert_eq!(endpoint_of_channel("Local/600@x-00000001;1"), None);
     }
+
+    #[test]
+    fn an_endpoint_list_item_has_one_contacts_header_per_aor() {
+        let m = Message::new(
+            [("Event", "EndpointList"), ("ObjectName", "door"), ("Aor", "door,gate"), ("Contacts", "door/sip:d@192.0.2.1,"), ("Contacts", "gate/sip:g@192.0.2.2,")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let e = EndpointList::from_message(&m);
+        assert_eq!(e.contacts, [("door".to_string(), "sip:d@192.0.2.1".to_string()), ("gate".to_string(), "sip:g@192.0.2.2".to_string())]);
+    }
 }

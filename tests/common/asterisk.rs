@@ -146,11 +146,7 @@ impl Asterisk {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("asterisk exited ({status}) while booting:\n{}", self.file("log/console.out"));
             }
-            let ok = Command::new(&self.bin)
-                .args(["-C", self.conf().to_str().unwrap(), "-rx", "core waitfullybooted"])
-                .stdin(Stdio::null())
-                .output()
-                .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("fully booted"));
+            let ok = self.rx("core waitfullybooted").is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("fully booted"));
             if ok {
                 return;
             }
@@ -162,10 +158,7 @@ impl Asterisk {
     /// `core stop now`, then waits for the process to end (killing it if it will not).
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new(&self.bin)
-            .args(["-C", self.conf().to_str().unwrap(), "-rx", "core stop now"])
-            .stdin(Stdio::null())
-            .output();
+        let _ = self.rx("core stop now");
         let deadline = Instant::now() + Duration::from_secs(10);
         while child.try_wait().ok().flatten().is_none() {
             if Instant::now() > deadline {
@@ -177,13 +170,14 @@ impl Asterisk {
         }
     }
 
+    /// `asterisk -rx`: one command over the instance's control socket.
+    fn rx(&self, command: &str) -> std::io::Result<std::process::Output> {
+        Command::new(&self.bin).arg("-C").arg(self.conf()).args(["-rx", command]).stdin(Stdio::null()).output()
+    }
+
     /// A CLI command's output, as `asterisk -rx` prints it.
     pub fn cli(&self, command: &str) -> String {
-        let out = Command::new(&self.bin)
-            .args(["-C", self.conf().to_str().unwrap(), "-rx", command])
-            .stdin(Stdio::null())
-            .output()
-            .expect("asterisk -rx runs");
+        let out = self.rx(command).expect("asterisk -rx runs");
         assert!(out.status.success(), "asterisk -rx '{command}': {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }

@@ -68,10 +68,14 @@ pub struct SimulateArgs {
 pub enum PjsipCommand {
     /// Print the sections (as GetConfig shows them), the objects Asterisk would
     /// create and every diagnostic, as JSON. Exits 1 when Asterisk would reject
-    /// the whole file. Secrets are printed as ********.
+    /// the whole file. Secrets are printed as ******** unless --show-secrets.
     Resolve {
         /// The pjsip.conf to read; pjsip_wizard.conf beside it is read too.
         path: PathBuf,
+        /// Print passwords and md5_cred as Asterisk will read them (with a
+        /// warning on stderr): to see where a `;` cut a password short.
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Check a pjsip.conf before reloading Asterisk: prints `file:line: severity:
     /// message` and exits non-zero when Asterisk would reject anything.

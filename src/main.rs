@@ -34,9 +34,15 @@ fn block_on(task: impl std::future::Future<Output = ExitCode>) -> ExitCode {
 
 fn pjsip(command: PjsipCommand) -> ExitCode {
     match command {
-        PjsipCommand::Resolve { path } => {
+        PjsipCommand::Resolve { path, show_secrets } => {
             let cfg = PjsipConfig::load(&path);
-            let out = report::resolve(&cfg);
+            let secrets = if show_secrets {
+                eprintln!("ispbx: warning: --show-secrets prints passwords in clear text; keep this output off tickets, chats and logs");
+                report::Secrets::Shown
+            } else {
+                report::Secrets::Redacted
+            };
+            let out = report::resolve_with(&cfg, secrets);
             match serde_json::to_string_pretty(&out) {
                 Ok(json) => println!("{json}"),
                 Err(e) => {

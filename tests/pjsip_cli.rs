@@ -36,6 +36,22 @@ fn resolve_prints_sections_objects_and_diagnostics() {
 }
 
 #[test]
+fn show_secrets_prints_what_asterisk_reads_as_the_password_with_a_warning() {
+    let conf = common::fixtures().join("pjsip/pjsip.conf");
+    let conf = conf.to_str().unwrap();
+    let redacted = ispbx(&["pjsip", "resolve", conf]);
+    let shown = ispbx(&["pjsip", "resolve", "--show-secrets", conf]);
+    assert_eq!(shown.status.code(), Some(0));
+    let (redacted, stdout, stderr) =
+        (String::from_utf8(redacted.stdout).unwrap(), String::from_utf8(shown.stdout).unwrap(), String::from_utf8(shown.stderr).unwrap());
+    assert!(!redacted.contains("Carol;1003;pass") && redacted.contains("********"));
+    // The escaped `\;` is part of the password; Asterisk reads it unescaped.
+    assert!(stdout.contains("\"Carol;1003;pass\"") && stdout.contains("Alice-1001-pass"), "{stdout}");
+    assert!(!stdout.contains("********"));
+    assert!(stderr.contains("warning") && stderr.contains("clear text"), "{stderr}");
+}
+
+#[test]
 fn resolve_exits_1_when_asterisk_would_reject_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let conf = write(dir.path(), "pjsip.conf", "[a]\ntype=endpoint\n#include missing.conf\n");

@@ -36,9 +36,23 @@ pub struct ObjectRef {
     pub name: String,
 }
 
+/// Whether `resolve` prints secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrets {
+    Redacted,
+    /// For the admin who must see what Asterisk will read as a password (a
+    /// `;` cutting it short is the classic trap): never for a response.
+    Shown,
+}
+
 /// The non-template sections of pjsip.conf as GetConfig shows them, the objects
 /// Asterisk would create, and every finding. Secrets are redacted.
 pub fn resolve(cfg: &PjsipConfig) -> Resolved {
+    resolve_with(cfg, Secrets::Redacted)
+}
+
+/// `resolve`, choosing whether secrets show.
+pub fn resolve_with(cfg: &PjsipConfig, secrets: Secrets) -> Resolved {
     let main = &cfg.main;
     let sections = main
         .sections()
@@ -53,7 +67,7 @@ pub fn resolve(cfg: &PjsipConfig) -> Resolved {
                     .iter()
                     .map(|v| KeyValue {
                         key: v.name.to_string(),
-                        value: Value::new(v.value.clone(), crate::secret::is_secret_name(&v.name)),
+                        value: Value::new(v.value.clone(), secrets == Secrets::Redacted && crate::secret::is_secret_name(&v.name)),
                     })
                     .collect(),
             }

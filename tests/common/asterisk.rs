@@ -99,6 +99,13 @@ pub struct Asterisk {
 impl Asterisk {
     /// A booted Asterisk on the sample PBX, or `None` (the test is skipped) when there is none to run.
     pub fn start() -> Option<Asterisk> {
+        let mut ast = Asterisk::start_prepared()?;
+        ast.boot();
+        Some(ast)
+    }
+
+    /// Its configuration written, not started.
+    fn start_prepared() -> Option<Asterisk> {
         let Some(bin) = binary() else {
             assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true and {SKIP_HINT}");
             eprintln!("{SKIP_HINT}");
@@ -117,7 +124,20 @@ impl Asterisk {
             .output()
             .expect("scripts/asterisk.sh runs");
         assert!(out.status.success(), "asterisk.sh prepare: {}", String::from_utf8_lossy(&out.stderr));
-        let mut ast = Asterisk { bin, state, child: None, ami_port, sip_port };
+        Some(Asterisk { bin, state, child: None, ami_port, sip_port })
+    }
+
+    /// A booted Asterisk whose pjsip.conf (and the files it includes, and
+    /// pjsip_wizard.conf) are those of `dir` instead of the sample PBX's.
+    pub fn start_with_pjsip(dir: &Path) -> Option<Asterisk> {
+        let mut ast = Asterisk::start_prepared()?;
+        for entry in std::fs::read_dir(ast.etc()).unwrap() {
+            let p = entry.unwrap().path();
+            if p.file_name().unwrap().to_string_lossy().starts_with("pjsip") {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+        copy_tree(dir, &ast.etc());
         ast.boot();
         Some(ast)
     }
@@ -335,4 +355,19 @@ pub fn parse_show_endpoints(text: &str) -> Vec<CliEndpoint> {
         }
     }
     out
+}
+
+/// Copies a directory's files (and subdirectories) into `to`; `case.md` and
+/// the recorded `asterisk.json` of a fidelity case stay behind.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap();
+        if p.is_dir() {
+            std::fs::create_dir_all(to.join(name)).unwrap();
+            copy_tree(&p, &to.join(name));
+        } else if name != "case.md" && name != "asterisk.json" {
+            std::fs::copy(&p, to.join(name)).unwrap();
+        }
+    }
 }

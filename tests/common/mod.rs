@@ -4,6 +4,7 @@
 
 pub mod ami_tap;
 pub mod asterisk;
+pub mod fidelity;
 pub mod serve;
 
 use std::path::PathBuf;

@@ -5,7 +5,7 @@ use crate::pjsip::diagnostic::Severity;
 use crate::pjsip::document::{FileId, SourceFile};
 use crate::pjsip::fs::{expand_braces, has_glob_magic, ReadError};
 use super::cstr::strip_range;
-use super::{Fatal, FileState, Parser, MAX_BYTES_READ, MAX_FILES_READ, MAX_INCLUDE_LEVEL};
+use super::{Fatal, FileState, GlobCarry, Parser, MAX_BYTES_READ, MAX_FILES_READ, MAX_INCLUDE_LEVEL};
 use std::path::PathBuf;
 
 pub(super) enum FileResult {
@@ -53,6 +53,7 @@ impl<'a> Parser<'a> {
 
         let mut count = 0;
         let mut result = FileResult::Loaded;
+        let mut carry = GlobCarry::default();
         for path in paths {
             let bytes = match self.fs.read(&path) {
                 Ok(b) => b,
@@ -96,7 +97,7 @@ impl<'a> Parser<'a> {
             self.bytes_read += bytes.len();
             self.cfg.document.files.push(SourceFile::new(path, bytes));
             let file = self.cfg.document.files.len() - 1;
-            if !self.text_file_load(file) {
+            if !self.text_file_load(file, &mut carry) {
                 result = FileResult::Invalid;
                 break;
             }

@@ -113,6 +113,19 @@ struct Parser<'a> {
     cols: Vec<u32>,
 }
 
+/// What config_text_file_load keeps from one file of a glob to the next:
+/// its locals are declared once per call, not per file. A block comment left
+/// open runs on into the next file, and `lineno` goes on counting, so only
+/// the very first line of the first file has its UTF-8 BOM removed.
+#[derive(Default)]
+struct GlobCarry {
+    comment: i32,
+    nest: Vec<u32>,
+    /// Files read so far. Each one moves `lineno` past 1, even an empty one
+    /// (`while (!feof(f)) { lineno++; …`), so only the first file's BOM goes.
+    files: u32,
+}
+
 /// One file being read: config_text_file_load's locals.
 struct FileState {
     file: FileId,

@@ -4,23 +4,24 @@
 use crate::pjsip::diagnostic::Severity;
 use crate::pjsip::document::{FileId, SourceFile};
 use super::cstr::{fgets, strip_range, strlen};
-use super::{Fatal, FileState, Location, Parser, MAX_LINE};
+use super::{Fatal, FileState, GlobCarry, Location, Parser, MAX_LINE};
 
 impl<'a> Parser<'a> {
     /// One file's loop: fgets chunks, the comment scanner, process_text_line.
     /// Returns false when the file is invalid.
-    pub(super) fn text_file_load(&mut self, file: FileId) -> bool {
+    pub(super) fn text_file_load(&mut self, file: FileId, carry: &mut GlobCarry) -> bool {
         let mut st = FileState {
             file,
-            comment: 0,
-            nest: Vec::new(),
+            comment: carry.comment,
+            nest: std::mem::take(&mut carry.nest),
             cat: self.current,
         };
         let len = self.cfg.document.files[file].bytes.len();
         let mut pos = 0usize;
         let mut physical = 1u32;
-        let mut first = true;
         let mut ok = true;
+        let mut first = carry.files == 0;
+        carry.files += 1;
         while pos < len {
             let (start, end) = fgets(&self.cfg.document.files[file].bytes, pos);
             pos = end;
@@ -38,7 +39,9 @@ impl<'a> Parser<'a> {
             }
             first = false;
 
-            if strlen(&self.cfg.document.files[file].bytes[start..end]) == MAX_LINE {
+            // A full buffer is too long unless it ends the line: a chunk of
+            // 8,191 bytes with its `\n` is a line Asterisk keeps.
+            if too_long(&self.cfg.document.files[file].bytes[start..end]) {
                 let head = String::from_utf8_lossy(
                     &self.cfg.document.files[file].bytes[start..start + 32],
                 )
@@ -52,8 +55,7 @@ impl<'a> Parser<'a> {
                     if bytes[e2 - 1] == b'\n' {
                         physical += 1;
                     }
-                    let n = strlen(&bytes[s2..e2]);
-                    if n != MAX_LINE {
+                    if !too_long(&bytes[s2..e2]) {
                         swallowed = chunk_has_nl;
                         break;
                     }
@@ -102,6 +104,8 @@ impl<'a> Parser<'a> {
                 format!("Unterminated comment detected beginning on line {begin}"),
             );
         }
+        carry.comment = st.comment;
+        carry.nest = st.nest;
         ok
     }
 
@@ -137,4 +141,9 @@ impl SourceFile {
 /// The start of an over-long line is quoted in a warning; a password must not be.
 fn redact_head(head: String) -> String {
     crate::secret::redact_assignment(&head).into_owned()
+}
+
+/// config.c: `strlen(buf) == sizeof(buf) - 1 && buf[sizeof(buf) - 2] != '\n'`.
+fn too_long(chunk: &[u8]) -> bool {
+    strlen(chunk) == MAX_LINE && chunk[MAX_LINE - 1] != b'\n'
 }

@@ -62,11 +62,13 @@ impl<'a> Parser<'a> {
                 joined.extend_from_slice(tail);
                 let (a, b) = strip_range(&joined);
                 let new_value = lossy(&joined[a..b]);
-                // ast_variable_update: the last variable with that name and the old value.
+                // ast_variable_update walks from the first variable: the
+                // first one with that name (any case) and the old value
+                // takes the new one, which need not be the one just found.
                 let target = cat
                     .variables
                     .iter()
-                    .rposition(|v| {
+                    .position(|v| {
                         v.name.eq_ignore_ascii_case(&name)
                             && (old.is_empty() || v.value.eq_ignore_ascii_case(&old))
                     })

@@ -48,13 +48,15 @@ impl AmiTap {
         let sink = received.clone();
         std::thread::spawn(move || {
             let mut headers = Vec::new();
-            let mut line = String::new();
+            let mut raw = Vec::new();
             loop {
-                line.clear();
-                match reader.read_line(&mut line) {
+                raw.clear();
+                // Values are bytes (a config may hold Latin-1): read them lossily, as ISPBX does.
+                match reader.read_until(b'\n', &mut raw) {
                     Ok(0) | Err(_) => return,
                     Ok(_) => {}
                 }
+                let line = String::from_utf8_lossy(&raw);
                 let l = line.trim_end_matches(['\r', '\n']);
                 if l.is_empty() {
                     if !headers.is_empty() {

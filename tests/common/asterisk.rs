@@ -128,8 +128,9 @@ impl Asterisk {
     }
 
     /// A booted Asterisk whose pjsip.conf (and the files it includes, and
-    /// pjsip_wizard.conf) are those of `dir` instead of the sample PBX's.
-    pub fn start_with_pjsip(dir: &Path) -> Option<Asterisk> {
+    /// pjsip_wizard.conf) are those of `dir` instead of the sample PBX's;
+    /// `Err` with how it died if it did not survive the boot.
+    pub fn start_with_pjsip(dir: &Path) -> Option<Result<Asterisk, String>> {
         let mut ast = Asterisk::start_prepared()?;
         for entry in std::fs::read_dir(ast.etc()).unwrap() {
             let p = entry.unwrap().path();
@@ -138,8 +139,7 @@ impl Asterisk {
             }
         }
         copy_tree(dir, &ast.etc());
-        ast.boot();
-        Some(ast)
+        Some(ast.try_boot().map(|()| ast))
     }
 
     fn conf(&self) -> PathBuf {
@@ -148,6 +148,13 @@ impl Asterisk {
 
     /// Starts Asterisk in the foreground and waits until it is fully booted.
     pub fn boot(&mut self) {
+        if let Err(e) = self.try_boot() {
+            panic!("{e}");
+        }
+    }
+
+    /// `boot`, with Asterisk dying while it boots as an `Err` (a config can crash it).
+    pub fn try_boot(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "already running");
         let console = std::fs::File::create(self.state.path().join("log/console.out")).unwrap();
         let child = die_with_parent(
@@ -164,11 +171,12 @@ impl Asterisk {
         let deadline = Instant::now() + BOOT_WAIT;
         loop {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("asterisk exited ({status}) while booting:\n{}", self.file("log/console.out"));
+                self.child = None;
+                return Err(format!("asterisk exited ({status}) while booting:\n{}", self.file("log/console.out")));
             }
             let ok = self.rx("core waitfullybooted").is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("fully booted"));
             if ok {
-                return;
+                return Ok(());
             }
             assert!(Instant::now() < deadline, "asterisk did not boot:\n{}", self.file("log/console.out"));
             std::thread::sleep(Duration::from_millis(50));

@@ -202,6 +202,16 @@ fn minimise(mut files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
     }
 }
 
+/// What kind of difference a line is, names left out: one saved case per kind.
+fn kind(diff: &str) -> String {
+    let words: Vec<&str> = diff.split_whitespace().collect();
+    match words.as_slice() {
+        ["object", kind, ..] => format!("{} alone has a {kind}", if diff.contains(": Asterisk has it") { "Asterisk" } else { "ISPBX" }),
+        [first, ..] if first.starts_with("section") => "sections differ".into(),
+        _ => words.iter().take(2).copied().collect::<Vec<_>>().join(" "),
+    }
+}
+
 #[test]
 #[ignore = "minutes of Asterisk boots: scripts/fidelity-fuzz.sh"]
 fn random_configs_read_as_asterisk_reads_them() {
@@ -211,10 +221,11 @@ fn random_configs_read_as_asterisk_reads_them() {
     let corpus: Vec<PathBuf> = cases();
     let compared = AtomicU64::new(0);
     let found = AtomicU64::new(0);
+    let kinds: std::sync::Mutex<std::collections::BTreeMap<String, u64>> = Default::default();
     let seed0 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     std::thread::scope(|s| {
         for w in 0..3u64 {
-            let (corpus, compared, found) = (&corpus, &compared, &found);
+            let (corpus, compared, found, kinds) = (&corpus, &compared, &found, &kinds);
             s.spawn(move || {
                 let seed = seed0.wrapping_add(w.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
                 eprintln!("worker {w}: seed {seed}");
@@ -232,6 +243,19 @@ fn random_configs_read_as_asterisk_reads_them() {
                         continue;
                     }
                     found.fetch_add(1, Ordering::Relaxed);
+                    let mut signature: Vec<String> = diffs.iter().map(|d| kind(d)).collect();
+                    signature.sort();
+                    signature.dedup();
+                    let signature = signature.join("; ");
+                    let first = {
+                        let mut k = kinds.lock().unwrap();
+                        let n = k.entry(signature.clone()).or_insert(0);
+                        *n += 1;
+                        *n == 1
+                    };
+                    if !first {
+                        continue;
+                    }
                     let small = minimise(files);
                     let name = format!("gen-{:016x}", r.next());
                     let dir = cases_dir().join(&name);
@@ -247,8 +271,12 @@ fn random_configs_read_as_asterisk_reads_them() {
         }
     });
     eprintln!(
-        "generative run: {} configs compared with Asterisk in {minutes} min, {} divergences saved",
+        "generative run: {} configs compared with Asterisk in {minutes} min; {} diverged, of {} kinds (one case saved per kind):",
         compared.load(Ordering::Relaxed),
-        found.load(Ordering::Relaxed)
+        found.load(Ordering::Relaxed),
+        kinds.lock().unwrap().len()
     );
+    for (signature, n) in kinds.lock().unwrap().iter() {
+        eprintln!("  {n:6}  {signature}");
+    }
 }

@@ -427,9 +427,18 @@ fn every_secret_name_is_redacted_in_config_page_log_and_ami_decode() {
     for (i, name) in SECRET_NAMES.iter().enumerate() {
         let (auth, wiz, long) = (format!("Auth-{i}-s3cret"), format!("Wizard-{i}-s3cret"), format!("Long-{i}-s3cret"));
         conf += &format!("[9{i}00]\ntype=endpoint\ncontext=default\nauth=9{i}00\naors=9{i}00\n\n");
-        conf += &format!("[9{i}00]\ntype=auth\nauth_type=userpass\nusername=9{i}00\n{name}={auth}\n\n");
+        // An auth Asterisk creates: userpass needs a password (or its digest), md5 its md5_cred.
+        let (auth_type, password) = match *name {
+            "md5_cred" => ("md5", String::new()),
+            "password" | "password_digest" => ("userpass", String::new()),
+            _ => ("userpass", format!("password=Pass-{i}-s3cret\n")),
+        };
+        conf += &format!("[9{i}00]\ntype=auth\nauth_type={auth_type}\nusername=9{i}00\n{password}{name}={auth}\n\n");
+        if !password.is_empty() {
+            secrets.push(format!("Pass-{i}-s3cret"));
+        }
         conf += &format!("[9{i}00]\ntype=aor\nmax_contacts=1\n{name}={long}{}\n\n", "x".repeat(8200));
-        wizard += &format!("[wiz{i}]\ntype=wizard\naccepts_auth=yes\naccepts_registrations=yes\ninbound_auth/username=wiz{i}\ninbound_auth/{name}={wiz}\n\n");
+        wizard += &format!("[wiz{i}]\ntype=wizard\naccepts_auth=yes\naccepts_registrations=yes\ninbound_auth/username=wiz{i}\ninbound_auth/auth_type={auth_type}\n{}inbound_auth/{name}={wiz}\n\n", password.replace("password=", "inbound_auth/password="));
         secrets.extend([auth, wiz, long]);
     }
     let conf_path = dir.path().join("pjsip.conf");

@@ -14,6 +14,7 @@ pub mod objects;
 pub mod options;
 pub mod parser;
 pub mod report;
+pub mod validate;
 pub mod value;
 pub mod wizard;
 
@@ -69,7 +70,21 @@ impl PjsipConfig {
         let mut set = objects::load_objects(&main);
         if let Some(w) = &wizard {
             let ws = wizard::load_wizard(w);
-            set.objects.extend(ws.objects);
+            for object in ws.objects {
+                // res_pjsip_config_wizard applies each object on its own: one refused, the rest stay.
+                match validate::rejection(&object) {
+                    None => set.objects.push(object),
+                    Some(why) => {
+                        set.rejected = true;
+                        set.diagnostics.push(diagnostic::Diagnostic {
+                            severity: diagnostic::Severity::Error,
+                            file: object.defined_at.file.to_string().into(),
+                            line: object.defined_at.line,
+                            message: format!("{why}; Unable to apply object type '{}' with id '{}'", object.kind, object.name),
+                        });
+                    }
+                }
+            }
             set.diagnostics.extend(ws.diagnostics);
             set.rejected |= ws.rejected;
         }

@@ -152,6 +152,17 @@ pub(crate) fn field(cfg: &Config, v: &Variable, files: &mut FileNames) -> Field 
     }
 }
 
+/// Types registered with `explicit_name=` (config_system.c, config_global.c).
+const EXPLICIT_NAMES: [&str; 2] = ["system", "global"];
+
+/// The explicit-name type a section belongs to by its name alone
+/// (res_sorcery_config.c: sorcery_is_explicit_name_met).
+fn explicit_kind(cat: &crate::pjsip::parser::Category) -> Option<&'static str> {
+    let kind = EXPLICIT_NAMES.into_iter().find(|k| *cat.name == **k)?;
+    let registered = |name: &str| name == "type" || (!name.bytes().any(|b| b.is_ascii_uppercase()) && options::is_known_option(kind, name));
+    (!cat.is_template && cat.variables.iter().all(|v| registered(&v.name))).then_some(kind)
+}
+
 /// res_sorcery_config over every res_pjsip type, for a parsed pjsip.conf.
 pub fn load_objects(cfg: &Config) -> ObjectSet {
     let mut set = ObjectSet::default();
@@ -176,6 +187,9 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
             continue;
         }
         let Some(t) = cat.first("type") else {
+            if explicit_kind(cat).is_some() {
+                continue;
+            }
             set.diagnostics.push(Diagnostic {
                 severity: Severity::Notice,
                 file: cfg.path(cat.origin.file).to_path_buf(),
@@ -200,6 +214,22 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
             type_order.push(t.value.clone());
         }
         by_type.entry(t.value.clone()).or_default().push(i);
+    }
+
+    // res_sorcery_config's explicit_name (system, global): the section of
+    // that exact name is one of theirs even without `type=`, when every key
+    // in it is a field the type registers (compared case-sensitively).
+    for kind in EXPLICIT_NAMES {
+        for (i, cat) in cfg.categories.iter().enumerate() {
+            if explicit_kind(cat) == Some(kind) && cat.first("type").is_none_or(|t| &*t.value != kind) {
+                let list = by_type.entry(Arc::from(kind)).or_default();
+                if list.is_empty() {
+                    type_order.push(Arc::from(kind));
+                }
+                list.push(i);
+                list.sort_unstable();
+            }
+        }
     }
 
     for kind in type_order {
@@ -251,7 +281,7 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                 });
                 continue;
             }
-            set.objects.push(Object {
+            let object = Object {
                 kind: kind.clone(),
                 name: cat.name.clone(),
                 origin: Origin::Config,
@@ -261,7 +291,18 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                     .iter()
                     .map(|v| field(cfg, v, &mut files))
                     .collect(),
-            });
+            };
+            if let Some(why) = super::validate::rejection(&object) {
+                set.rejected = true;
+                set.diagnostics.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: cfg.path(cat.origin.file).to_path_buf(),
+                    line: cat.origin.line,
+                    message: format!("{why}; Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'", cat.name),
+                });
+                continue;
+            }
+            set.objects.push(object);
         }
     }
     set

@@ -63,7 +63,8 @@ impl AmiTap {
                         sink.lock().unwrap().push(Received { at: Instant::now(), headers: std::mem::take(&mut headers) });
                     }
                 } else if let Some((k, v)) = l.split_once(':') {
-                    headers.push((k.to_string(), v.trim_start().to_string()));
+                    // Asterisk writes "Key: value": one space, the rest is the value's own.
+                    headers.push((k.to_string(), v.strip_prefix(' ').unwrap_or(v).to_string()));
                 } else {
                     headers.push((l.to_string(), String::new()));
                 }

@@ -55,23 +55,24 @@ pub struct Recording {
     pub log: Vec<String>,
 }
 
-/// The object types compared, with the CLI list that shows them and the
-/// line prefix of an item (`None`: the id starts the line).
-const LISTED: &[(&str, &str, Option<&str>)] = &[
-    ("endpoint", "endpoints", Some("Endpoint:")),
-    ("aor", "aors", Some("Aor:")),
-    ("auth", "auths", Some("Auth:")),
-    ("transport", "transports", Some("Transport:")),
-    ("identify", "identifies", Some("Identify:")),
-    ("registration", "registrations", None),
+/// Object types an AMI list gives whole (ObjectName), with its item event.
+const AMI_LISTED: &[(&str, &str, &str)] = &[
+    ("endpoint", "PJSIPShowEndpoints", "EndpointList"),
+    ("aor", "PJSIPShowAors", "AorList"),
+    ("auth", "PJSIPShowAuths", "AuthList"),
+    ("registration", "PJSIPShowRegistrationsOutbound", "OutboundRegistrationDetail"),
 ];
+
+/// Types only the CLI lists (its column cuts ids past 40-odd characters),
+/// with the CLI list and the line prefix of an item.
+const LISTED: &[(&str, &str, Option<&str>)] = &[("transport", "transports", Some("Transport:")), ("identify", "identifies", Some("Identify:"))];
 
 /// Types no CLI lists: asked one name at a time through AST_SORCERY(), with
 /// a field that is never empty on an object that exists.
 const PROBED: &[(&str, &str)] = &[("system", "timer_t1"), ("global", "max_forwards"), ("domain_alias", "domain")];
 
 fn compared_type(kind: &str) -> bool {
-    LISTED.iter().any(|(k, _, _)| *k == kind) || PROBED.iter().any(|(k, _)| *k == kind)
+    AMI_LISTED.iter().any(|(k, _, _)| *k == kind) || LISTED.iter().any(|(k, _, _)| *k == kind) || PROBED.iter().any(|(k, _)| *k == kind)
 }
 
 /// What ISPBX makes of the case's pjsip.conf.
@@ -193,6 +194,13 @@ pub fn record(case: &Path) -> Option<Recording> {
     let getconfig = sections_of(&tap.response(mark, "gc"), &ports);
 
     let mut objects = BTreeSet::new();
+    for (kind, action, item) in AMI_LISTED {
+        for m in tap.list(&[("Action", action)], &format!("list-{kind}")) {
+            if m.event() == Some(item) {
+                objects.insert(format!("{kind} {}", m.get("ObjectName").unwrap_or("")));
+            }
+        }
+    }
     for (kind, list, prefix) in LISTED {
         for id in listed_ids(&ast.cli(&format!("pjsip list {list}")), *prefix) {
             objects.insert(format!("{kind} {id}"));
@@ -212,6 +220,7 @@ pub fn record(case: &Path) -> Option<Recording> {
         }
     }
     let version = ast.cli("core show version");
+    let etc = format!("{}/", ast.etc().display());
     let log = ast
         .file("log/messages.log")
         .lines()
@@ -225,6 +234,8 @@ pub fn record(case: &Path) -> Option<Recording> {
             }
         })
         .filter(|l| !l.contains("pjproject.conf"))
+        // The instance's directory changes every run.
+        .map(|l| l.replace(&etc, ""))
         .collect();
     Some(Recording { asterisk: version.split_whitespace().take(2).collect::<Vec<_>>().join(" "), view: View { getconfig, objects }, log })
 }

@@ -1,0 +1,263 @@
+//! The checks res_pjsip makes of an object's values when it creates it: a
+//! value its handler cannot parse, a required field left out, settings that
+//! contradict each other. Asterisk logs why and does not create the object;
+//! so does ISPBX. Each rule names the function it follows.
+//!
+//! Not yet every option's type: the option table of the editing work will
+//! carry the rest (enums, integers and booleans of every type).
+
+use super::objects::Object;
+
+/// Why Asterisk refuses to create `obj`, or `None` when it would create it.
+pub fn rejection(obj: &Object) -> Option<String> {
+    let get = |k: &str| obj.get(k).filter(|v| !v.is_empty());
+    let name = &*obj.name;
+    match &*obj.kind {
+        "endpoint" => endpoint(obj, name),
+        "aor" => aor(obj),
+        "auth" => {
+            // config_auth.c: auth_apply.
+            let kind = get("auth_type").unwrap_or_default().to_ascii_lowercase();
+            if kind == "google_oauth" {
+                return None;
+            }
+            if get("username").is_none() {
+                return Some(format!("{name}: No authentication username"));
+            }
+            let has_password = get("password").is_some() || get("password_digest").is_some();
+            match kind.as_str() {
+                "md5" if get("md5_cred").is_none() => Some(format!("{name}: 'md5' auth_type needs md5_cred")),
+                "md5" => None,
+                _ if !has_password => Some(format!("{name}: No plain text or digest password found for algorithm MD5")),
+                _ => None,
+            }
+        }
+        "identify" => {
+            // res_pjsip_endpoint_identifier_ip.c: ip_identify_apply.
+            if get("endpoint").is_none() {
+                return Some(format!("Identify '{name}' missing required endpoint name."));
+            }
+            let matches = obj.get("match").unwrap_or_default();
+            if matches.split(',').all(|m| m.trim().is_empty()) && get("match_header").is_none() {
+                return Some(format!("Identify '{name}' is not configured to match anything."));
+            }
+            matches
+                .split(',')
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .find(|m| !valid_match(m))
+                .map(|m| format!("Failed to add address '{m}' to ip endpoint identifier '{name}'"))
+        }
+        "registration" => {
+            // res_pjsip_outbound_registration.c: sip_outbound_registration_apply.
+            if get("server_uri").is_none() {
+                Some(format!("No server URI specified on outbound registration '{name}'"))
+            } else if get("client_uri").is_none() {
+                Some(format!("No client URI specified on outbound registration '{name}'"))
+            } else if get("endpoint").is_some() && !truthy(&get("line").unwrap_or_default()) {
+                Some(format!("An endpoint has been specified on outbound registration '{name}' without enabling line support"))
+            } else {
+                None
+            }
+        }
+        "transport" => {
+            // config_transport.c: transport_protocol_handler, transport_apply.
+            let protocol = get("protocol").unwrap_or_else(|| "udp".into()).to_ascii_lowercase();
+            if !["udp", "tcp", "tls", "ws", "wss", "flow"].contains(&protocol.as_str()) {
+                return Some(format!("Transport '{name}': protocol '{protocol}' is not one Asterisk supports"));
+            }
+            if protocol != "flow" && get("bind").is_none() {
+                return Some(format!("Transport '{name}' could not be started as binding not specified"));
+            }
+            if protocol == "tls" || protocol == "wss" {
+                for file in ["cert_file", "priv_key_file", "ca_list_file"] {
+                    if let Some(path) = get(file) {
+                        if std::fs::File::open(&path).is_err() {
+                            return Some(format!("Transport: {name}: {file} {path} is either missing or not readable"));
+                        }
+                    }
+                }
+            }
+            None
+        }
+        "domain_alias" => {
+            // config_domain_aliases.c: domain_alias_apply.
+            get("domain").is_none().then(|| format!("domain_alias '{name}' missing required domain being aliased."))
+        }
+        _ => None,
+    }
+}
+
+fn endpoint(obj: &Object, name: &str) -> Option<String> {
+    let get = |k: &str| obj.get(k);
+    // format_cap.c: ast_format_cap_update_by_allow_disallow (an empty
+    // disallow is nothing to do; an empty allow is an unknown format).
+    for option in ["allow", "disallow"] {
+        if let Some(list) = get(option) {
+            if option == "disallow" && list.is_empty() {
+                continue;
+            }
+            if let Some(bad) = bad_codec(&list) {
+                return Some(format!("Endpoint '{name}': cannot {option} '{bad}'"));
+            }
+        }
+    }
+    // pjsip_configuration.c: dtmf_handler.
+    if let Some(mode) = get("dtmf_mode") {
+        if !["rfc4733", "inband", "info", "auto", "auto_info", "none"].iter().any(|m| m.eq_ignore_ascii_case(&mode)) {
+            return Some(format!("Endpoint '{name}': dtmf_mode '{mode}' is not one of rfc4733, inband, info, auto, auto_info, none"));
+        }
+    }
+    // pjsip_configuration.c: sip_endpoint_apply_handler.
+    let min_se = uint(&get("timers_min_se").unwrap_or_else(|| "90".into()));
+    let sess_expires = uint(&get("timers_sess_expires").unwrap_or_else(|| "1800".into()));
+    match (min_se, sess_expires) {
+        (Some(min), _) if min < 90 => return Some(format!("Session timer minimum expires time must be 90 or greater on endpoint '{name}'")),
+        (Some(min), Some(exp)) if exp < min => {
+            return Some(format!("Session timer expires must be greater than minimum session expires time on endpoint '{name}'"))
+        }
+        (None, _) | (_, None) => return Some(format!("Endpoint '{name}': session timer values must be unsigned integers")),
+        _ => {}
+    }
+    if get("rtp_port_start").is_some() != get("rtp_port_end").is_some() {
+        return Some(format!("Endpoint '{name}': Both rtp_port_start and rtp_port_end must be set together"));
+    }
+    None
+}
+
+fn aor(obj: &Object) -> Option<String> {
+    let name = &*obj.name;
+    // location.c: the aor's option handlers (OPT_UINT_T, qualify_frequency in 0..86400).
+    for option in ["max_contacts", "default_expiration", "minimum_expiration", "maximum_expiration", "qualify_frequency"] {
+        if let Some(v) = obj.get(option) {
+            match uint(&v) {
+                None => return Some(format!("Aor '{name}': {option} '{v}' is not an unsigned integer")),
+                Some(n) if option == "qualify_frequency" && n > 86400 => {
+                    return Some(format!("Aor '{name}': qualify_frequency {n} is out of range 0-86400"))
+                }
+                _ => {}
+            }
+        }
+    }
+    // location.c: permanent_uri_handler.
+    let contacts = obj.get("contact").unwrap_or_default();
+    contacts
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .find(|c| {
+            let lower = c.to_ascii_lowercase();
+            !(lower.starts_with("sip:") || lower.starts_with("sips:"))
+        })
+        .map(|c| format!("Contact uri or hostname length exceeds pjproject limit or is not a sip(s) uri: {c}"))
+}
+
+/// The formats Asterisk's format cache holds (format_cache.c, codec_builtin.c).
+const FORMATS: &[&str] = &[
+    "codec2", "g723", "ulaw", "alaw", "gsm", "g726", "g726aal2", "adpcm", "slin", "slin12", "slin16", "slin24", "slin32", "slin44",
+    "slin48", "slin96", "slin192", "lpc10", "g729", "speex", "speex16", "speex32", "ilbc", "g722", "siren7", "siren14", "g719", "opus",
+    "jpeg", "png", "h261", "h263", "h263p", "h264", "h265", "mpeg4", "vp8", "vp9", "red", "t140", "t38", "none", "silk8", "silk12",
+    "silk16", "silk24",
+];
+
+/// The first item of an allow/disallow list Asterisk cannot parse.
+fn bad_codec(list: &str) -> Option<String> {
+    let blank = |c: char| (c as u32) < 33;
+    let mut list = list;
+    if list.len() >= 2 && list.starts_with('(') && list.ends_with(')') {
+        list = &list[1..list.len() - 1];
+    }
+    for item in list.split([',', '|']) {
+        let item = item.trim_matches(blank);
+        let codec = item.strip_prefix('!').unwrap_or(item);
+        let codec = match codec.rsplit_once(':') {
+            // sscanf("%30d"): a number must lead; nothing at all reads as EOF and passes.
+            Some((c, framing)) => {
+                let digits = framing.trim_start().trim_start_matches(['-', '+']);
+                if !framing.is_empty() && !digits.starts_with(|c: char| c.is_ascii_digit()) || framing.trim_start().starts_with('-') {
+                    return Some(item.to_string());
+                }
+                c
+            }
+            None => codec,
+        };
+        if !codec.eq_ignore_ascii_case("all") && !FORMATS.iter().any(|f| f.eq_ignore_ascii_case(codec)) {
+            return Some(item.to_string());
+        }
+    }
+    None
+}
+
+/// ast_parse_arg(PARSE_UINT32): strtoul with base 0, no sign, nothing after.
+fn uint(v: &str) -> Option<u32> {
+    let v = v.trim();
+    let (digits, radix) = if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        (hex, 16)
+    } else if v.len() > 1 && v.starts_with('0') {
+        (&v[1..], 8)
+    } else {
+        (v, 10)
+    };
+    if digits.is_empty() && radix != 8 {
+        return None;
+    }
+    u32::from_str_radix(if digits.is_empty() { "0" } else { digits }, radix).ok()
+}
+
+/// ast_true.
+fn truthy(v: &str) -> bool {
+    ["yes", "true", "y", "t", "1", "on"].iter().any(|t| t.eq_ignore_ascii_case(v.trim()))
+}
+
+/// An identify match: an address with an optional mask Asterisk accepts
+/// (ast_append_ha): IPv4 /0-32 or a dotted mask, IPv6 /0-128; names are
+/// resolved by Asterisk and taken as they are.
+fn valid_match(m: &str) -> bool {
+    let (addr, mask) = match m.split_once('/') {
+        Some((a, k)) => (a.trim(), Some(k.trim())),
+        None => (m, None),
+    };
+    let v4 = addr.parse::<std::net::Ipv4Addr>().is_ok();
+    let v6 = addr.trim_matches(['[', ']']).parse::<std::net::Ipv6Addr>().is_ok();
+    if !v4 && !v6 {
+        return mask.is_none();
+    }
+    match mask {
+        None => true,
+        Some(k) if v4 && k.contains('.') => k.parse::<std::net::Ipv4Addr>().is_ok(),
+        Some(k) => k.parse::<u32>().is_ok_and(|bits| bits <= if v4 { 32 } else { 128 }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codec_lists_are_parsed_as_format_cap_does() {
+        assert_eq!(bad_codec("ulaw,alaw"), None);
+        assert_eq!(bad_codec("!all,ULAW:20"), None);
+        assert_eq!(bad_codec(""), Some(String::new()));
+        assert_eq!(bad_codec("ulaw,"), Some(String::new()));
+        assert_eq!(bad_codec("ulawalaw"), Some("ulawalaw".into()));
+        assert_eq!(bad_codec("ulaw:abc"), Some("ulaw:abc".into()));
+    }
+
+    #[test]
+    fn unsigned_values_read_as_strtoul_base_0() {
+        assert_eq!(uint("010"), Some(8));
+        assert_eq!(uint("0x10"), Some(16));
+        assert_eq!(uint("0"), Some(0));
+        assert_eq!(uint("-1"), None);
+        assert_eq!(uint("5x"), None);
+        assert_eq!(uint("abc"), None);
+    }
+
+    #[test]
+    fn identify_masks() {
+        assert!(valid_match("192.0.2.10/24"));
+        assert!(!valid_match("192.0.2.10/33"));
+        assert!(valid_match("192.0.2.0/255.255.255.0"));
+        assert!(valid_match("2001:db8::/64"));
+    }
+}

@@ -152,6 +152,31 @@ pub(crate) fn field(cfg: &Config, v: &Variable, files: &mut FileNames) -> Field 
     }
 }
 
+/// The id of the object a section makes: its name, or for `[]` a UUID, as
+/// sorcery gives an object without an id (ast_sorcery_alloc). Asterisk's is
+/// random on every load; this one is derived from where the section is, so
+/// that it stays put between reloads.
+fn object_id(cfg: &Config, i: usize) -> Arc<str> {
+    let cat = &cfg.categories[i];
+    if !cat.name.is_empty() {
+        return cat.name.clone();
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (cfg.path(cat.origin.file), cat.origin.line, i).hash(&mut h);
+    let a = h.finish();
+    (cat.origin.line, a).hash(&mut h);
+    let b = h.finish();
+    Arc::from(format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | ((b >> 48) & 0x3fff),
+        b & 0xffff_ffff_ffff
+    ))
+}
+
 /// Types registered with `explicit_name=` (config_system.c, config_global.c).
 const EXPLICIT_NAMES: [&str; 2] = ["system", "global"];
 
@@ -234,11 +259,10 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
 
     for kind in type_order {
         let sections = &by_type[&kind];
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
         let mut duplicate = None;
         for &i in sections {
-            let name = &*cfg.categories[i].name;
-            if seen.insert(name, i).is_some() {
+            if seen.insert(object_id(cfg, i), i).is_some() {
                 duplicate = Some(i);
                 break;
             }
@@ -283,7 +307,7 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
             }
             let object = Object {
                 kind: kind.clone(),
-                name: cat.name.clone(),
+                name: object_id(cfg, i),
                 origin: Origin::Config,
                 defined_at: provenance(cfg, cat.origin, None, &mut files),
                 fields: cat

@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 const AMI_USER: &str = "http-test";
 const AMI_SECRET: &str = "Http-Test-AMI-s3cret";
@@ -230,7 +231,23 @@ fn the_documented_routes_answer_as_specified() {
 #[test]
 fn errors_and_bad_input_get_json_4xx_and_never_reach_asterisk() {
     let mut w = World::new();
+    // Connecting costs one resync (three actions) and one PJSIPShowEndpoint
+    // per endpoint with a permanent contact: all of it done before counting.
+    let list = w.get("/endpoints", &[]).json();
+    let permanent = list["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["contacts"].as_array().unwrap().iter().any(|c| c.get("expires").is_none()))
+        .count() as u64;
+    assert!(permanent > 0, "the fixture has permanent contacts");
+    let deadline = Instant::now() + WAIT;
+    while ami_actions(&w.pbx.ami) < 3 + permanent {
+        assert!(Instant::now() < deadline, "the connection's actions never completed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let before = ami_actions(&w.pbx.ami);
+    assert_eq!(before, 3 + permanent);
     let long = "9".repeat(5000);
     let not_found = serde_json::json!({"detail": "Extension not found"});
     for target in [

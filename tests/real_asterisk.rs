@@ -222,6 +222,7 @@ fn api_sees(addr: &str, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -
             return at;
         }
         assert!(Instant::now() < deadline, "the API never showed {what}: {d}");
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 

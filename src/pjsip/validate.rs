@@ -7,38 +7,60 @@
 //! carry the rest (enums, integers and booleans of every type).
 
 use super::objects::Object;
+use super::value::Value;
+
+/// An option's last value in clear text (a secret's emptiness counts too).
+fn raw(obj: &Object, name: &str) -> Option<String> {
+    obj.effective().into_iter().find(|e| e.name.eq_ignore_ascii_case(name)).map(|e| match &e.value {
+        Value::Plain(s) => s.to_string(),
+        Value::Secret(s) => s.expose().to_string(),
+    })
+}
+
+/// Every line of one option, in order: res_pjsip's handlers run per line.
+fn lines<'a>(obj: &'a Object, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    obj.fields.iter().filter(move |f| f.name.eq_ignore_ascii_case(name)).map(|f| match &f.value {
+        Value::Plain(s) => &**s,
+        Value::Secret(s) => s.expose(),
+    })
+}
+
+/// location.c: ast_sip_validate_uri_length's scheme test, `<…>` stripped first.
+fn is_sip_uri(uri: &str) -> bool {
+    let uri = uri.trim();
+    let uri = uri.strip_prefix('<').and_then(|u| u.strip_suffix('>')).unwrap_or(uri).to_ascii_lowercase();
+    uri.starts_with("sip:") || uri.starts_with("sips:")
+}
 
 /// Why Asterisk refuses to create `obj`, or `None` when it would create it.
 pub fn rejection(obj: &Object) -> Option<String> {
-    let get = |k: &str| obj.get(k).filter(|v| !v.is_empty());
+    let get = |k: &str| raw(obj, k).filter(|v| !v.is_empty());
     let name = &*obj.name;
     match &*obj.kind {
         "endpoint" => endpoint(obj, name),
         "aor" => aor(obj),
         "auth" => {
-            // config_auth.c: auth_apply.
-            let kind = get("auth_type").unwrap_or_default().to_ascii_lowercase();
-            if kind == "google_oauth" {
-                return None;
-            }
+            // config_auth.c: auth_apply. userpass and md5 are read as digest;
+            // md5_cred is a stored MD5 digest, as good as a password.
             if get("username").is_none() {
                 return Some(format!("{name}: No authentication username"));
             }
-            let has_password = get("password").is_some() || get("password_digest").is_some();
-            match kind.as_str() {
-                "md5" if get("md5_cred").is_none() => Some(format!("{name}: 'md5' auth_type needs md5_cred")),
-                "md5" => None,
-                _ if !has_password => Some(format!("{name}: No plain text or digest password found for algorithm MD5")),
-                _ => None,
+            if get("auth_type").is_some_and(|t| t.eq_ignore_ascii_case("google_oauth")) {
+                let missing = ["refresh_token", "oauth_clientid", "oauth_secret"].iter().any(|k| get(k).is_none());
+                return missing.then(|| {
+                    format!("{name}: 'google_oauth' authentication specified but refresh_token, oauth_clientid, or oauth_secret not specified")
+                });
             }
+            let credential = ["password", "md5_cred", "password_digest"].iter().any(|k| get(k).is_some());
+            (!credential).then(|| format!("{name}: No plain text or digest password found for algorithm MD5"))
         }
         "identify" => {
             // res_pjsip_endpoint_identifier_ip.c: ip_identify_apply.
             if get("endpoint").is_none() {
                 return Some(format!("Identify '{name}' missing required endpoint name."));
             }
-            let matches = obj.get("match").unwrap_or_default();
-            if matches.split(',').all(|m| m.trim().is_empty()) && get("match_header").is_none() {
+            let matches = raw(obj, "match").unwrap_or_default();
+            if matches.split(',').all(|m| m.trim().is_empty()) && get("match_header").is_none() && get("match_request_uri").is_none() {
                 return Some(format!("Identify '{name}' is not configured to match anything."));
             }
             matches
@@ -50,11 +72,18 @@ pub fn rejection(obj: &Object) -> Option<String> {
         }
         "registration" => {
             // res_pjsip_outbound_registration.c: sip_outbound_registration_apply.
+            let line = truthy(&get("line").unwrap_or_default());
             if get("server_uri").is_none() {
                 Some(format!("No server URI specified on outbound registration '{name}'"))
             } else if get("client_uri").is_none() {
                 Some(format!("No client URI specified on outbound registration '{name}'"))
-            } else if get("endpoint").is_some() && !truthy(&get("line").unwrap_or_default()) {
+            } else if !get("server_uri").is_some_and(|u| is_sip_uri(&u)) {
+                Some(format!("Server URI or hostname length exceeds pjproject limit or is not a sip(s) uri: '{name}'"))
+            } else if !get("client_uri").is_some_and(|u| is_sip_uri(&u)) {
+                Some(format!("Client URI or hostname length exceeds pjproject limit or is not a sip(s) uri: '{name}'"))
+            } else if line && get("endpoint").is_none() {
+                Some(format!("Line support has been enabled on outbound registration '{name}' without providing an endpoint"))
+            } else if get("endpoint").is_some() && !line {
                 Some(format!("An endpoint has been specified on outbound registration '{name}' without enabling line support"))
             } else {
                 None
@@ -69,12 +98,13 @@ pub fn rejection(obj: &Object) -> Option<String> {
             if protocol != "flow" && get("bind").is_none() {
                 return Some(format!("Transport '{name}' could not be started as binding not specified"));
             }
-            if protocol == "tls" || protocol == "wss" {
-                for file in ["cert_file", "priv_key_file", "ca_list_file"] {
-                    if let Some(path) = get(file) {
-                        if std::fs::File::open(&path).is_err() {
-                            return Some(format!("Transport: {name}: {file} {path} is either missing or not readable"));
-                        }
+            // The TLS files are checked on Asterisk's disk, as Asterisk's user
+            // (transport_tls_file_handler): only a file that is not there at
+            // all is sure to be refused.
+            for file in ["cert_file", "priv_key_file", "ca_list_file", "ca_list_path"] {
+                if let Some(path) = get(file) {
+                    if std::path::Path::new(&path).is_absolute() && !std::path::Path::new(&path).exists() {
+                        return Some(format!("Transport: {name}: {file} {path} is either missing or not readable"));
                     }
                 }
             }
@@ -89,22 +119,22 @@ pub fn rejection(obj: &Object) -> Option<String> {
 }
 
 fn endpoint(obj: &Object, name: &str) -> Option<String> {
-    let get = |k: &str| obj.get(k);
-    // format_cap.c: ast_format_cap_update_by_allow_disallow (an empty
-    // disallow is nothing to do; an empty allow is an unknown format).
+    let get = |k: &str| raw(obj, k);
+    // format_cap.c: ast_format_cap_update_by_allow_disallow, once per line
+    // (an empty disallow is nothing to do; an empty allow is an unknown format).
     for option in ["allow", "disallow"] {
-        if let Some(list) = get(option) {
+        for list in lines(obj, option) {
             if option == "disallow" && list.is_empty() {
                 continue;
             }
-            if let Some(bad) = bad_codec(&list) {
+            if let Some(bad) = bad_codec(list) {
                 return Some(format!("Endpoint '{name}': cannot {option} '{bad}'"));
             }
         }
     }
-    // pjsip_configuration.c: dtmf_handler.
-    if let Some(mode) = get("dtmf_mode") {
-        if !["rfc4733", "inband", "info", "auto", "auto_info", "none"].iter().any(|m| m.eq_ignore_ascii_case(&mode)) {
+    // pjsip_configuration.c: dtmf_handler, once per line.
+    for mode in lines(obj, "dtmf_mode") {
+        if !["rfc4733", "inband", "info", "auto", "auto_info", "none"].iter().any(|m| m.eq_ignore_ascii_case(mode)) {
             return Some(format!("Endpoint '{name}': dtmf_mode '{mode}' is not one of rfc4733, inband, info, auto, auto_info, none"));
         }
     }
@@ -119,18 +149,24 @@ fn endpoint(obj: &Object, name: &str) -> Option<String> {
         (None, _) | (_, None) => return Some(format!("Endpoint '{name}': session timer values must be unsigned integers")),
         _ => {}
     }
-    if get("rtp_port_start").is_some() != get("rtp_port_end").is_some() {
-        return Some(format!("Endpoint '{name}': Both rtp_port_start and rtp_port_end must be set together"));
+    // pjsip_configuration.c: sip_endpoint_apply_handler's RTP port range.
+    let port = |k: &str| get(k).map_or(Some(0), |v| uint(&v));
+    match (port("rtp_port_start"), port("rtp_port_end")) {
+        (Some(0), Some(0)) => None,
+        (Some(start), Some(end)) if start == 0 || end == 0 => Some(format!("Endpoint '{name}': Both rtp_port_start and rtp_port_end must be set together")),
+        (Some(start), Some(end)) if start < 1024 || end < 1024 => Some(format!("Endpoint '{name}': rtp_port_start and rtp_port_end must be at least 1024")),
+        (Some(start), Some(end)) if end <= start => Some(format!("Endpoint '{name}': rtp_port_end ({end}) must be greater than rtp_port_start ({start})")),
+        (Some(_), Some(_)) => None,
+        _ => Some(format!("Endpoint '{name}': rtp_port_start and rtp_port_end must be unsigned integers")),
     }
-    None
 }
 
 fn aor(obj: &Object) -> Option<String> {
     let name = &*obj.name;
     // location.c: the aor's option handlers (OPT_UINT_T, qualify_frequency in 0..86400).
     for option in ["max_contacts", "default_expiration", "minimum_expiration", "maximum_expiration", "qualify_frequency"] {
-        if let Some(v) = obj.get(option) {
-            match uint(&v) {
+        for v in lines(obj, option) {
+            match uint(v) {
                 None => return Some(format!("Aor '{name}': {option} '{v}' is not an unsigned integer")),
                 Some(n) if option == "qualify_frequency" && n > 86400 => {
                     return Some(format!("Aor '{name}': qualify_frequency {n} is out of range 0-86400"))
@@ -140,15 +176,12 @@ fn aor(obj: &Object) -> Option<String> {
         }
     }
     // location.c: permanent_uri_handler.
-    let contacts = obj.get("contact").unwrap_or_default();
+    let contacts = raw(obj, "contact").unwrap_or_default();
     contacts
         .split(',')
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .find(|c| {
-            let lower = c.to_ascii_lowercase();
-            !(lower.starts_with("sip:") || lower.starts_with("sips:"))
-        })
+        .find(|c| !is_sip_uri(c))
         .map(|c| format!("Contact uri or hostname length exceeds pjproject limit or is not a sip(s) uri: {c}"))
 }
 
@@ -209,24 +242,44 @@ fn truthy(v: &str) -> bool {
     ["yes", "true", "y", "t", "1", "on"].iter().any(|t| t.eq_ignore_ascii_case(v.trim()))
 }
 
-/// An identify match: an address with an optional mask Asterisk accepts
-/// (ast_append_ha): IPv4 /0-32 or a dotted mask, IPv6 /0-128; names are
-/// resolved by Asterisk and taken as they are.
+/// An identify match as acl.c's append_ha_core reads it: an optional `!`,
+/// an address (IPv4 with an optional `:port`, IPv6 bare or in brackets with
+/// an optional port), and an optional mask: a prefix length or an address of
+/// the same family. Names are resolved by Asterisk and taken as they are.
 fn valid_match(m: &str) -> bool {
+    let m = m.trim();
+    let m = m.strip_prefix('!').unwrap_or(m).trim();
     let (addr, mask) = match m.split_once('/') {
         Some((a, k)) => (a.trim(), Some(k.trim())),
         None => (m, None),
     };
-    let v4 = addr.parse::<std::net::Ipv4Addr>().is_ok();
-    let v6 = addr.trim_matches(['[', ']']).parse::<std::net::Ipv6Addr>().is_ok();
+    let host = if let Some(rest) = addr.strip_prefix('[') {
+        rest.split_once(']').map_or(rest, |(h, _)| h)
+    } else if addr.matches(':').count() == 1 {
+        addr.split_once(':').map_or(addr, |(h, _)| h)
+    } else {
+        addr
+    };
+    let v4 = ipv4(host);
+    let v6 = host.parse::<std::net::Ipv6Addr>().is_ok();
     if !v4 && !v6 {
         return mask.is_none();
     }
     match mask {
         None => true,
-        Some(k) if v4 && k.contains('.') => k.parse::<std::net::Ipv4Addr>().is_ok(),
-        Some(k) => k.parse::<u32>().is_ok_and(|bits| bits <= if v4 { 32 } else { 128 }),
+        Some(k) if k.contains('.') || k.contains(':') => if v4 { ipv4(k) } else { k.parse::<std::net::Ipv6Addr>().is_ok() },
+        // sscanf("%30d"): the leading digits.
+        Some(k) => {
+            let digits: String = k.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u32>().is_ok_and(|bits| bits <= if v4 { 32 } else { 128 })
+        }
     }
+}
+
+/// A dotted quad as getaddrinfo reads it (leading zeros allowed).
+fn ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
 }
 
 #[cfg(test)]
@@ -259,5 +312,11 @@ mod tests {
         assert!(!valid_match("192.0.2.10/33"));
         assert!(valid_match("192.0.2.0/255.255.255.0"));
         assert!(valid_match("2001:db8::/64"));
+        assert!(valid_match("3.2.1.0:5061/24"));
+        assert!(valid_match("!192.0.2.0/24"));
+        assert!(valid_match("[2001:db8::1]:5060/64"));
+        assert!(valid_match("2001:db8::/ffff:ffff::"));
+        assert!(valid_match("192.000.002.010"));
+        assert!(valid_match("pbx.example.net"));
     }
 }

@@ -12,9 +12,9 @@
 
 use std::collections::HashSet;
 use std::net::{TcpListener, UdpSocket};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use super::die_with_parent;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -74,17 +74,6 @@ fn rtp_range(len: u16) -> (u16, u16) {
         if ports.iter().all(|p| UdpSocket::bind(("127.0.0.1", *p)).is_ok()) && claim(&ports) {
             return (start, start + len - 1);
         }
-    }
-}
-
-/// Children die with the test thread that started them, even on SIGKILL of the test.
-fn die_with_parent(cmd: &mut Command) -> &mut Command {
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        })
     }
 }
 
@@ -174,7 +163,7 @@ impl Asterisk {
                 self.child = None;
                 return Err(format!("asterisk exited ({status}) while booting:\n{}", self.file("log/console.out")));
             }
-            let ok = self.rx("core waitfullybooted").is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("fully booted"));
+            let ok = self.fully_booted();
             if ok {
                 return Ok(());
             }
@@ -195,6 +184,38 @@ impl Asterisk {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `core waitfullybooted`, given a second: it has no time limit of its
+    /// own, and an Asterisk stuck booting must fail the test, not hang it.
+    fn fully_booted(&self) -> bool {
+        let Ok(mut probe) = Command::new(&self.bin)
+            .arg("-C")
+            .arg(self.conf())
+            .args(["-rx", "core waitfullybooted"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return false;
+        };
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            match probe.try_wait() {
+                Ok(Some(status)) => {
+                    let mut out = String::new();
+                    let _ = std::io::Read::read_to_string(&mut probe.stdout.take().unwrap(), &mut out);
+                    return status.success() && out.contains("fully booted");
+                }
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                _ => {
+                    let _ = probe.kill();
+                    let _ = probe.wait();
+                    return false;
+                }
+            }
         }
     }
 

@@ -242,10 +242,14 @@ pub fn record(case: &Path) -> Option<Recording> {
 
 /// An object named `[]` gets a random UUID from sorcery: its shape is compared.
 fn uuid_shaped(objects: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut n = 0;
     objects
         .iter()
         .map(|o| match o.split_once(' ') {
-            Some((kind, name)) if name.len() == 36 && name.chars().filter(|&c| c == '-').count() == 4 => format!("{kind} <uuid>"),
+            Some((kind, name)) if name.len() == 36 && name.chars().filter(|&c| c == '-').count() == 4 => {
+                n += 1;
+                format!("{kind} <uuid #{n}>")
+            }
             _ => o.clone(),
         })
         .collect()

@@ -7,7 +7,9 @@ pub mod asterisk;
 pub mod fidelity;
 pub mod serve;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 pub fn fixtures() -> PathBuf {
@@ -63,3 +65,15 @@ pub async fn next_update(
     .await
     .unwrap_or_else(|_| panic!("no update: {what}"))
 }
+
+/// Children die with the test thread that started them, even on SIGKILL of the test.
+pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    }
+}
+

@@ -26,6 +26,7 @@ impl Drop for Proc {
 impl Proc {
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proc {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ispbx"));
+        super::die_with_parent(&mut cmd);
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);

@@ -47,7 +47,7 @@ impl<'a> Parser<'a> {
                 )
                 .into_owned();
                 let head = redact_head(head);
-                let mut swallowed = false;
+                // The rest of the line goes, chunk by chunk, up to its newline.
                 while pos < len {
                     let (s2, e2) = fgets(&self.cfg.document.files[file].bytes, pos);
                     pos = e2;
@@ -56,14 +56,10 @@ impl<'a> Parser<'a> {
                         physical += 1;
                     }
                     if !too_long(&bytes[s2..e2]) {
-                        swallowed = chunk_has_nl;
                         break;
                     }
                 }
-                let mut msg = format!("Line {lineno} too long, skipping. It begins with: {head}...");
-                if swallowed {
-                    msg.push_str(" (the line after it is skipped too)");
-                }
+                let msg = format!("Line {lineno} too long, skipping. It begins with: {head}...");
                 self.fdiag(file, lineno, Severity::Warning, msg);
                 continue;
             }

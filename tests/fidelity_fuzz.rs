@@ -238,7 +238,10 @@ fn random_configs_read_as_asterisk_reads_them() {
                         mutate(&mut r, case)
                     };
                     let Some(diffs) = diverges(&files) else { return };
-                    compared.fetch_add(1, Ordering::Relaxed);
+                    let n = compared.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n % 100 == 0 {
+                        eprintln!("{n} configs compared, {} diverged", found.load(Ordering::Relaxed));
+                    }
                     if diffs.is_empty() {
                         continue;
                     }

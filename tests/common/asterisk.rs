@@ -52,6 +52,16 @@ fn claim(ports: &[u16]) -> bool {
     true
 }
 
+/// Gives ports back when their user is gone: a long run (the generative
+/// one boots thousands of Asterisks) must not run out.
+pub fn release(ports: &[u16]) {
+    if let Some(taken) = TAKEN.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        for p in ports {
+            taken.remove(p);
+        }
+    }
+}
+
 /// A port free for both TCP and UDP on 127.0.0.1 (SIP listens on both).
 pub fn free_port() -> u16 {
     loop {
@@ -83,6 +93,7 @@ pub struct Asterisk {
     child: Option<Child>,
     pub ami_port: u16,
     pub sip_port: u16,
+    rtp: (u16, u16),
 }
 
 impl Asterisk {
@@ -113,7 +124,7 @@ impl Asterisk {
             .output()
             .expect("scripts/asterisk.sh runs");
         assert!(out.status.success(), "asterisk.sh prepare: {}", String::from_utf8_lossy(&out.stderr));
-        Some(Asterisk { bin, state, child: None, ami_port, sip_port })
+        Some(Asterisk { bin, state, child: None, ami_port, sip_port, rtp: (rtp_start, rtp_end) })
     }
 
     /// A booted Asterisk whose pjsip.conf (and the files it includes, and
@@ -256,6 +267,9 @@ impl Asterisk {
 impl Drop for Asterisk {
     fn drop(&mut self) {
         self.stop();
+        let rtp: Vec<u16> = (self.rtp.0..=self.rtp.1).collect();
+        release(&[self.ami_port, self.sip_port]);
+        release(&rtp);
     }
 }
 

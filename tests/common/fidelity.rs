@@ -181,7 +181,13 @@ fn listed_ids(text: &str, prefix: Option<&str>) -> Vec<String> {
 /// `None` when there is no Asterisk to run.
 pub fn record(case: &Path) -> Option<Recording> {
     let (files, ports) = with_free_binds(case);
-    let ast = match Asterisk::start_with_pjsip(files.path())? {
+    let recording = record_files(files.path(), &ports);
+    super::asterisk::release(&ports);
+    recording
+}
+
+fn record_files(files: &Path, ports: &[u16]) -> Option<Recording> {
+    let ast = match Asterisk::start_with_pjsip(files)? {
         Ok(ast) => ast,
         // Recorded as it is: the config kills Asterisk. No object exists then.
         Err(died) => {
@@ -191,7 +197,7 @@ pub fn record(case: &Path) -> Option<Recording> {
     };
     let tap = AmiTap::connect(&ast.ami_addr(), "fidelity", AMI_SECRET);
     let mark = tap.send(&[("Action", "GetConfig"), ("Filename", "pjsip.conf"), ("ActionID", "gc")]);
-    let getconfig = sections_of(&tap.response(mark, "gc"), &ports);
+    let getconfig = sections_of(&tap.response(mark, "gc"), ports);
 
     let mut objects = BTreeSet::new();
     for (kind, action, item) in AMI_LISTED {

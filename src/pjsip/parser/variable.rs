@@ -73,7 +73,10 @@ impl<'a> Parser<'a> {
                             && (old.is_empty() || v.value.eq_ignore_ascii_case(&old))
                     })
                     .unwrap_or(r);
+                // ast_variable_update makes a new variable named as the one found.
+                let replace_name = cat.variables[r].name.clone();
                 let var = &mut cat.variables[target];
+                var.name = replace_name;
                 var.value = new_value;
                 var.appended.push(origin);
                 return Ok(());

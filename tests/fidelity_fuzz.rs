@@ -208,6 +208,12 @@ fn kind(diff: &str) -> String {
     match words.as_slice() {
         ["object", kind, ..] => format!("{} alone has a {kind}", if diff.contains(": Asterisk has it") { "Asterisk" } else { "ISPBX" }),
         [first, ..] if first.starts_with("section") => "sections differ".into(),
+        // "GetConfig: Asterisk Err(\"…\"), ISPBX Ok(…)": which side failed, and how.
+        ["GetConfig:", ..] => {
+            let side = |who: &str| diff.split(who).nth(1).map_or("?", |r| if r.starts_with("Ok") { "Ok" } else { "Err" }).to_string();
+            let died = if diff.contains("ASTERISK DIED") || diff.contains("CRASH") { " (Asterisk died)" } else { "" };
+            format!("GetConfig: Asterisk {}, ISPBX {}{died}", side("Asterisk "), side("ISPBX "))
+        }
         _ => words.iter().take(2).copied().collect::<Vec<_>>().join(" "),
     }
 }
@@ -237,7 +243,15 @@ fn random_configs_read_as_asterisk_reads_them() {
                         let case = &corpus[r.below(corpus.len())];
                         mutate(&mut r, case)
                     };
-                    let Some(diffs) = diverges(&files) else { return };
+                    // A harness failure (an AMI answer that never came) costs one config, not the worker.
+                    let diffs = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| diverges(&files))) {
+                        Ok(Some(diffs)) => diffs,
+                        Ok(None) => return,
+                        Err(_) => {
+                            eprintln!("a config broke the harness; going on");
+                            continue;
+                        }
+                    };
                     let n = compared.fetch_add(1, Ordering::Relaxed) + 1;
                     if n % 100 == 0 {
                         eprintln!("{n} configs compared, {} diverged", found.load(Ordering::Relaxed));

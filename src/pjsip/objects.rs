@@ -259,6 +259,21 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
 
     for kind in type_order {
         let sections = &by_type[&kind];
+        // single_object=yes (system, global): res_sorcery_config sizes its
+        // container by the matching sections, stepped down to a "prime" by
+        // ast_is_prime, which calls 2 not prime; more than one bucket left
+        // (3 sections or more) and the whole type is refused. Two pass.
+        if EXPLICIT_NAMES.contains(&&*kind) && sections.len() >= 3 {
+            let cat = &cfg.categories[sections[0]];
+            set.rejected = true;
+            set.diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                file: cfg.path(cat.origin.file).to_path_buf(),
+                line: cat.origin.line,
+                message: format!("Config file '{file_label}' could not be loaded; configuration contains more than one object of type '{kind}'"),
+            });
+            continue;
+        }
         let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
         let mut duplicate = None;
         for &i in sections {

@@ -189,10 +189,10 @@ pub fn record(case: &Path) -> Option<Recording> {
 fn record_files(files: &Path, ports: &[u16]) -> Option<Recording> {
     let ast = match Asterisk::start_with_pjsip(files)? {
         Ok(ast) => ast,
-        // Recorded as it is: the config kills Asterisk. No object exists then.
+        // Recorded as it is: the config kills (or hangs) Asterisk. No object exists then.
         Err(died) => {
             let how = died.lines().next().unwrap_or("").to_string();
-            return Some(Recording { asterisk: "Asterisk 22".into(), view: View { getconfig: Err(format!("CRASH: {how}")), objects: BTreeSet::new() }, log: Vec::new() });
+            return Some(Recording { asterisk: "Asterisk 22".into(), view: View { getconfig: Err(format!("ASTERISK DIED: {how}")), objects: BTreeSet::new() }, log: Vec::new() });
         }
     };
     let tap = AmiTap::connect(&ast.ami_addr(), "fidelity", AMI_SECRET);

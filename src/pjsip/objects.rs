@@ -177,6 +177,12 @@ fn object_id(cfg: &Config, i: usize) -> Arc<str> {
     ))
 }
 
+/// Asterisk refuses what the section would make: an error at its header.
+fn refuse(set: &mut ObjectSet, cfg: &Config, cat: &crate::pjsip::parser::Category, message: String) {
+    set.rejected = true;
+    set.diagnostics.push(Diagnostic { severity: Severity::Error, file: cfg.path(cat.origin.file).to_path_buf(), line: cat.origin.line, message });
+}
+
 /// Types registered with `explicit_name=` (config_system.c, config_global.c).
 const EXPLICIT_NAMES: [&str; 2] = ["system", "global"];
 
@@ -264,14 +270,8 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
         // ast_is_prime, which calls 2 not prime; more than one bucket left
         // (3 sections or more) and the whole type is refused. Two pass.
         if EXPLICIT_NAMES.contains(&&*kind) && sections.len() >= 3 {
-            let cat = &cfg.categories[sections[0]];
-            set.rejected = true;
-            set.diagnostics.push(Diagnostic {
-                severity: Severity::Error,
-                file: cfg.path(cat.origin.file).to_path_buf(),
-                line: cat.origin.line,
-                message: format!("Config file '{file_label}' could not be loaded; configuration contains more than one object of type '{kind}'"),
-            });
+            let message = format!("Config file '{file_label}' could not be loaded; configuration contains more than one object of type '{kind}'");
+            refuse(&mut set, cfg, &cfg.categories[sections[0]], message);
             continue;
         }
         let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
@@ -332,13 +332,8 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                     .collect(),
             };
             if let Some(why) = super::validate::rejection(&object) {
-                set.rejected = true;
-                set.diagnostics.push(Diagnostic {
-                    severity: Severity::Error,
-                    file: cfg.path(cat.origin.file).to_path_buf(),
-                    line: cat.origin.line,
-                    message: format!("{why}; Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'", cat.name),
-                });
+                let message = format!("{why}; Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'", cat.name);
+                refuse(&mut set, cfg, cat, message);
                 continue;
             }
             set.objects.push(object);

@@ -9,12 +9,30 @@
 use super::objects::Object;
 use super::value::Value;
 
-/// An option's last value in clear text (a secret's emptiness counts too).
-fn raw(obj: &Object, name: &str) -> Option<String> {
-    obj.effective().into_iter().find(|e| e.name.eq_ignore_ascii_case(name)).map(|e| match &e.value {
-        Value::Plain(s) => s.to_string(),
-        Value::Secret(s) => s.expose().to_string(),
-    })
+/// An object's options in clear text (a secret's emptiness counts too),
+/// computed once per object: `Object::effective` walks every field.
+struct Values(Vec<(std::sync::Arc<str>, String)>);
+
+impl Values {
+    fn of(obj: &Object) -> Self {
+        Values(
+            obj.effective()
+                .into_iter()
+                .map(|e| {
+                    let v = match &e.value {
+                        Value::Plain(s) => s.to_string(),
+                        Value::Secret(s) => s.expose().to_string(),
+                    };
+                    (e.name, v)
+                })
+                .collect(),
+        )
+    }
+
+    /// An option's value as it takes effect.
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+    }
 }
 
 /// Every line of one option, in order: res_pjsip's handlers run per line.
@@ -34,11 +52,12 @@ fn is_sip_uri(uri: &str) -> bool {
 
 /// Why Asterisk refuses to create `obj`, or `None` when it would create it.
 pub fn rejection(obj: &Object) -> Option<String> {
-    let get = |k: &str| raw(obj, k).filter(|v| !v.is_empty());
+    let values = Values::of(obj);
+    let get = |k: &str| values.get(k).filter(|v| !v.is_empty());
     let name = &*obj.name;
     match &*obj.kind {
-        "endpoint" => endpoint(obj, name),
-        "aor" => aor(obj),
+        "endpoint" => endpoint(obj, &values, name),
+        "aor" => aor(obj, &values),
         "auth" => {
             // config_auth.c: auth_apply. userpass and md5 are read as digest;
             // md5_cred is a stored MD5 digest, as good as a password.
@@ -59,7 +78,7 @@ pub fn rejection(obj: &Object) -> Option<String> {
             if get("endpoint").is_none() {
                 return Some(format!("Identify '{name}' missing required endpoint name."));
             }
-            let matches = raw(obj, "match").unwrap_or_default();
+            let matches = values.get("match").unwrap_or_default();
             if matches.split(',').all(|m| m.trim().is_empty()) && get("match_header").is_none() && get("match_request_uri").is_none() {
                 return Some(format!("Identify '{name}' is not configured to match anything."));
             }
@@ -118,8 +137,8 @@ pub fn rejection(obj: &Object) -> Option<String> {
     }
 }
 
-fn endpoint(obj: &Object, name: &str) -> Option<String> {
-    let get = |k: &str| raw(obj, k);
+fn endpoint(obj: &Object, values: &Values, name: &str) -> Option<String> {
+    let get = |k: &str| values.get(k);
     // format_cap.c: ast_format_cap_update_by_allow_disallow, once per line
     // (an empty disallow is nothing to do; an empty allow is an unknown format).
     for option in ["allow", "disallow"] {
@@ -161,7 +180,7 @@ fn endpoint(obj: &Object, name: &str) -> Option<String> {
     }
 }
 
-fn aor(obj: &Object) -> Option<String> {
+fn aor(obj: &Object, values: &Values) -> Option<String> {
     let name = &*obj.name;
     // location.c: the aor's option handlers (OPT_UINT_T, qualify_frequency in 0..86400).
     for option in ["max_contacts", "default_expiration", "minimum_expiration", "maximum_expiration", "qualify_frequency"] {
@@ -176,7 +195,7 @@ fn aor(obj: &Object) -> Option<String> {
         }
     }
     // location.c: permanent_uri_handler.
-    let contacts = raw(obj, "contact").unwrap_or_default();
+    let contacts = values.get("contact").unwrap_or_default();
     contacts
         .split(',')
         .map(str::trim)

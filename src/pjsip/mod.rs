@@ -8,13 +8,18 @@
 
 pub mod diagnostic;
 pub mod document;
+pub mod edit;
 pub mod fs;
 pub mod generate;
 pub mod objects;
+pub mod option_rules;
+pub mod option_table;
 pub mod options;
 pub mod parser;
 pub mod report;
+pub mod store;
 pub mod validate;
+pub mod version;
 pub mod value;
 pub mod wizard;
 
@@ -150,6 +155,11 @@ impl PjsipConfig {
     pub fn object(&self, kind: &str, name: &str) -> Option<&Object> {
         let key: (Arc<str>, Arc<str>) = (kind.into(), name.into());
         self.by_name.get(&key).and_then(|&i| self.objects.get(i))
+    }
+
+    /// pjsip.conf itself: the file the load started from.
+    pub fn root(&self) -> &Path {
+        self.main.document.files.first().map(|f| f.path.as_path()).unwrap_or(Path::new(""))
     }
 
     /// Every file read, for change detection.

@@ -213,7 +213,7 @@ const FORMATS: &[&str] = &[
 ];
 
 /// The first item of an allow/disallow list Asterisk cannot parse.
-fn bad_codec(list: &str) -> Option<String> {
+pub(crate) fn bad_codec(list: &str) -> Option<String> {
     let blank = |c: char| (c as u32) < 33;
     let mut list = list;
     if list.len() >= 2 && list.starts_with('(') && list.ends_with(')') {
@@ -265,7 +265,7 @@ fn truthy(v: &str) -> bool {
 /// an address (IPv4 with an optional `:port`, IPv6 bare or in brackets with
 /// an optional port), and an optional mask: a prefix length or an address of
 /// the same family. Names are resolved by Asterisk and taken as they are.
-fn valid_match(m: &str) -> bool {
+pub(crate) fn valid_match(m: &str) -> bool {
     let m = m.trim();
     let m = m.strip_prefix('!').unwrap_or(m).trim();
     let (addr, mask) = match m.split_once('/') {

@@ -1,0 +1,85 @@
+//! What a section's `allow`/`disallow` lines leave allowed, line by line as
+//! ast_format_cap_update_by_allow_disallow reads them: `all`, `!codec`, and
+//! later lines overriding earlier ones.
+
+/// The codecs in effect, in the order they were allowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Codecs {
+    /// `allow=all` is in effect: every codec but `except`.
+    pub all: bool,
+    pub except: Vec<String>,
+    pub list: Vec<String>,
+}
+
+impl Codecs {
+    pub fn allows(&self, codec: &str) -> bool {
+        let c = codec.to_ascii_lowercase();
+        if self.all {
+            !self.except.contains(&c)
+        } else {
+            self.list.contains(&c)
+        }
+    }
+}
+
+/// `(true, value)` for an allow line, `(false, value)` for a disallow line.
+pub fn line<'a>(name: &str, value: &'a str) -> Option<(bool, &'a str)> {
+    if name.eq_ignore_ascii_case("allow") {
+        Some((true, value))
+    } else if name.eq_ignore_ascii_case("disallow") {
+        Some((false, value))
+    } else {
+        None
+    }
+}
+
+/// The effect of the lines, in order.
+pub fn effective<'a>(lines: impl Iterator<Item = (bool, &'a str)>) -> Codecs {
+    let mut c = Codecs::default();
+    for (allowing, value) in lines {
+        for item in value.split(',') {
+            let item = item.trim();
+            let (allow, name) = match item.strip_prefix('!') {
+                Some(rest) => (!allowing, rest.trim()),
+                None => (allowing, item),
+            };
+            // `ulaw:20` sets a framing; the codec is what comes before.
+            let name = name.split(':').next().unwrap_or("").to_ascii_lowercase();
+            if name.is_empty() {
+                continue;
+            }
+            if name == "all" {
+                c = Codecs { all: allow, ..Codecs::default() };
+                continue;
+            }
+            if allow {
+                c.except.retain(|x| *x != name);
+                if !c.list.contains(&name) {
+                    c.list.push(name);
+                }
+            } else {
+                c.list.retain(|x| *x != name);
+                if c.all && !c.except.contains(&name) {
+                    c.except.push(name);
+                }
+            }
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_lines_override() {
+        let c = effective([(false, "all"), (true, "ulaw,G722"), (false, "ulaw")].into_iter());
+        assert_eq!(c.list, vec!["g722"]);
+        assert!(c.allows("G722") && !c.allows("ulaw") && !c.all);
+        let c = effective([(true, "!all,alaw:20")].into_iter());
+        assert_eq!(c.list, vec!["alaw"]);
+        let c = effective([(true, "all"), (false, "g729")].into_iter());
+        assert!(c.all && c.allows("opus") && !c.allows("g729"));
+    }
+}

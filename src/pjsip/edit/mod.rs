@@ -1,0 +1,167 @@
+//! Edits on the lossless document: set, unset, add and remove list items,
+//! create and delete objects, in pjsip.conf, the files it includes, and
+//! pjsip_wizard.conf.
+//!
+//! An edit is planned as line operations on the files the values come from
+//! (provenance decides: an option written in an included file is edited
+//! there; an inherited one is overridden in the object's own section unless
+//! the template itself is asked for). The planned bytes are then read again
+//! the way Asterisk reads them and the edit is kept only if it did exactly
+//! what was asked, to the object asked for, and nothing to any other object.
+
+mod codecs;
+mod create;
+mod diff;
+pub mod line;
+mod ops;
+pub mod patch;
+mod refs;
+mod target;
+mod verify;
+
+pub use diff::unified;
+pub use refs::{referrers, Referrer};
+pub use target::{Scope, Target};
+
+use super::document::FileId;
+use super::PjsipConfig;
+use patch::FilePatch;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One change an admin asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Give an option this value (for a list: exactly these items).
+    Set { target: Target, key: String, value: String },
+    /// Remove the object's own lines for an option: the inherited value, or
+    /// Asterisk's default, applies again.
+    Unset { target: Target, key: String },
+    /// Add items to a list option (`allow`, `match`, `contact`, …).
+    Add { target: Target, key: String, items: Vec<String> },
+    /// Remove items from a list option.
+    Remove { target: Target, key: String, items: Vec<String> },
+    /// A new object, `[name](templates)`, with options of its own.
+    Create(NewObject),
+    /// An endpoint with its auth and aor, named and templated as the config's
+    /// other endpoints on the same template are.
+    CreateTrio { name: String, template: String, password: String },
+    /// Remove an object's section (and with `trio`, the endpoint's auth and aors).
+    Delete { target: Target, trio: bool, force: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObject {
+    pub kind: String,
+    pub name: String,
+    pub templates: Vec<String>,
+    pub options: Vec<(String, String)>,
+}
+
+/// Which parsed file set an edit is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tree {
+    /// pjsip.conf and what it includes.
+    Main,
+    /// pjsip_wizard.conf and what it includes.
+    Wizard,
+}
+
+/// Why an edit was refused. Nothing is written when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Ambiguous(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what} is still named by {}; delete or change those first, or force it", list(referrers))]
+    Referenced { what: String, referrers: Vec<Referrer> },
+    #[error("{0}")]
+    Unsafe(String),
+    #[error("the config cannot be edited: {0}")]
+    Unloadable(String),
+    #[error("the edit would not do what was asked: {0}")]
+    Unverified(String),
+}
+
+fn list(r: &[Referrer]) -> String {
+    r.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// A file an edit changes: its bytes before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: PathBuf,
+    pub before: Vec<u8>,
+    pub after: Vec<u8>,
+}
+
+/// A checked edit, ready to write.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    pub files: Vec<FileChange>,
+    /// What an admin should know: templates changed and how many objects
+    /// that affects, inherited items that remain, references forced away.
+    pub notes: Vec<String>,
+    /// The config as Asterisk would read it after the edit.
+    pub config: PjsipConfig,
+}
+
+/// What one plan will do, before it is rendered and checked.
+#[derive(Default)]
+pub(crate) struct Plan {
+    pub patches: BTreeMap<(Tree, FileId), FilePatch>,
+    pub notes: Vec<String>,
+    pub expect: verify::Expectations,
+}
+
+impl Plan {
+    pub fn patch(&mut self, tree: Tree, file: FileId) -> &mut FilePatch {
+        self.patches.entry((tree, file)).or_default()
+    }
+}
+
+/// Plans, renders and verifies `changes` on `cfg`, all or nothing.
+pub fn edit(cfg: &PjsipConfig, changes: &[Change]) -> Result<Edited, EditError> {
+    if let Some(e) = cfg.error() {
+        return Err(EditError::Unloadable(e.to_string()));
+    }
+    let mut plan = Plan::default();
+    for change in changes {
+        match change {
+            Change::Set { target, key, value } => ops::set(cfg, &mut plan, target, key, value)?,
+            Change::Unset { target, key } => ops::unset(cfg, &mut plan, target, key)?,
+            Change::Add { target, key, items } => ops::add(cfg, &mut plan, target, key, items)?,
+            Change::Remove { target, key, items } => ops::remove(cfg, &mut plan, target, key, items)?,
+            Change::Create(new) => create::create(cfg, &mut plan, new)?,
+            Change::CreateTrio { name, template, password } => create::trio(cfg, &mut plan, name, template, password)?,
+            Change::Delete { target, trio, force } => create::delete(cfg, &mut plan, target, *trio, *force)?,
+        }
+    }
+    let files = render(cfg, &plan);
+    let config = verify::reload(cfg, &files);
+    verify::check(cfg, &config, &plan.expect)?;
+    Ok(Edited { files, notes: plan.notes, config })
+}
+
+pub(crate) fn tree(cfg: &PjsipConfig, tree: Tree) -> Option<&super::Config> {
+    match tree {
+        Tree::Main => Some(&cfg.main),
+        Tree::Wizard => cfg.wizard.as_ref(),
+    }
+}
+
+fn render(cfg: &PjsipConfig, plan: &Plan) -> Vec<FileChange> {
+    let mut out = Vec::new();
+    for ((t, file), patch) in &plan.patches {
+        let Some(config) = tree(cfg, *t) else { continue };
+        let source = config.document.file(*file);
+        let after = patch.render(source);
+        if after != source.bytes {
+            out.push(FileChange { path: source.path.clone(), before: source.bytes.clone(), after });
+        }
+    }
+    out
+}

@@ -1,0 +1,222 @@
+//! The edited files read again as Asterisk reads them: the edit stands only
+//! if the sections asked for say what was asked, and every other object is
+//! exactly what it was.
+
+use super::codecs::{self, Codecs};
+use super::target::{find, Found, Target};
+use super::{EditError, FileChange, Tree};
+use crate::pjsip::fs::MemFs;
+use crate::pjsip::objects::Object;
+use crate::pjsip::value::Value;
+use crate::pjsip::{PjsipConfig, Severity};
+use std::collections::{HashMap, HashSet};
+
+/// A section as an edit names it, stable across the edit (line numbers are not).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SectionKey {
+    pub tree: Tree,
+    pub name: String,
+    /// The type the target was found under (`template` for a template).
+    pub kind: String,
+}
+
+impl SectionKey {
+    pub fn of(f: &Found) -> Self {
+        SectionKey {
+            tree: f.tree,
+            name: f.category().name.to_string(),
+            kind: if f.is_template() { "template".into() } else { f.kind.clone() },
+        }
+    }
+}
+
+/// What an option of a section must be after the edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The value in effect (`None`: not set at all).
+    Scalar(Option<String>),
+    Items { has: Vec<String>, lacks: Vec<String> },
+    Codecs(Codecs),
+}
+
+#[derive(Debug, Default)]
+pub struct Expectations {
+    values: Vec<(SectionKey, String, Expect)>,
+    /// Objects that may change: (type, id).
+    touched: HashSet<(String, String)>,
+    /// Wizard entries whose generated objects may change.
+    wizards: Vec<String>,
+    /// Templates whose inheritors may change.
+    templates: Vec<(Tree, String)>,
+    pub created: Vec<SectionKey>,
+    pub deleted: Vec<SectionKey>,
+}
+
+impl Expectations {
+    pub fn push(&mut self, at: SectionKey, key: &str, expect: Expect) {
+        self.values.push((at, key.to_string(), expect));
+    }
+
+    /// The section's object (or, for a wizard entry, its objects) may change.
+    pub fn touch(&mut self, f: &Found) {
+        if f.is_template() {
+            self.touch_inheritors(f.tree, &f.category().name);
+        } else if f.kind == "wizard" {
+            self.wizards.push(f.category().name.to_string());
+        } else {
+            self.touched.insert((f.kind.clone(), f.category().name.to_string()));
+        }
+    }
+
+    pub fn touch_inheritors(&mut self, tree: Tree, template: &str) {
+        self.templates.push((tree, template.to_string()));
+    }
+
+    fn may_change(&self, o: &Object, inheritors: &HashSet<(String, String)>) -> bool {
+        let id = (o.kind.to_string(), o.name.to_string());
+        self.touched.contains(&id)
+            || inheritors.contains(&id)
+            || self.created.iter().chain(&self.deleted).any(|k| k.name == *o.name && k.kind == *o.kind)
+            || (o.origin == crate::pjsip::Origin::Wizard
+                && self.wizards.iter().any(|w| *o.name == **w || o.name.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with('-'))))
+    }
+}
+
+/// The config as it would be read from the edited files: every other file
+/// as it was read, so the check sees one consistent snapshot.
+pub fn reload(cfg: &PjsipConfig, changes: &[FileChange]) -> PjsipConfig {
+    let mut fs = MemFs::new();
+    for t in [&cfg.main].into_iter().chain(cfg.wizard.as_ref()) {
+        for f in &t.document.files {
+            fs.files.insert(f.path.clone(), f.bytes.clone());
+        }
+    }
+    for c in changes {
+        fs.files.insert(c.path.clone(), c.after.clone());
+    }
+    let root = cfg.main.document.files.first().map(|f| f.path.clone()).unwrap_or_default();
+    PjsipConfig::load_with(&fs, &root)
+}
+
+fn clear(v: &Value) -> &str {
+    match v {
+        Value::Plain(s) => s,
+        Value::Secret(s) => s.expose(),
+    }
+}
+
+fn fields(o: &Object) -> Vec<(String, &str)> {
+    o.fields.iter().map(|f| (f.name.to_ascii_lowercase(), clear(&f.value))).collect()
+}
+
+/// Messages without their numbers: a line moved by the edit is the same finding.
+fn shape(message: &str) -> String {
+    message.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
+/// Objects that inherit one of `templates`, by (type, id).
+fn inheritors(cfg: &PjsipConfig, templates: &[(Tree, String)]) -> HashSet<(String, String)> {
+    let mut out = HashSet::new();
+    for (t, name) in templates {
+        let Some(config) = super::tree(cfg, *t) else { continue };
+        for c in config.categories.iter().filter(|c| !c.is_template) {
+            let inherits = c.templates.iter().any(|x| **x == **name)
+                || c.variables.iter().any(|v| v.template.as_deref() == Some(name.as_str()));
+            if inherits {
+                let kind = c.first("type").map(|v| v.value.to_string()).unwrap_or_default();
+                out.insert((kind, c.name.to_string()));
+            }
+        }
+    }
+    out
+}
+
+pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Result<(), EditError> {
+    if let Some(e) = new.error() {
+        return Err(EditError::Unverified(format!("Asterisk would no longer load the config: {e}")));
+    }
+    let old_errors: HashSet<String> =
+        old.diagnostics().filter(|d| d.severity == Severity::Error).map(|d| shape(&d.message)).collect();
+    let new_errors: Vec<String> = new
+        .diagnostics()
+        .filter(|d| d.severity == Severity::Error && !old_errors.contains(&shape(&d.message)))
+        .map(|d| d.to_string())
+        .collect();
+    if !new_errors.is_empty() {
+        return Err(EditError::Unverified(format!("Asterisk would refuse it: {}", new_errors.join("; "))));
+    }
+
+    for (at, key, want) in &expect.values {
+        let target = Target::new(at.name.clone(), Some(&at.kind));
+        let f = find(new, &target).map_err(|e| EditError::Unverified(e.to_string()))?;
+        if f.tree != at.tree {
+            return Err(EditError::Unverified(format!("{} moved between files", f.label())));
+        }
+        let cat = f.category();
+        let vars = cat.variables.iter().filter(|v| v.name.eq_ignore_ascii_case(key));
+        let got = match want {
+            Expect::Scalar(_) => Expect::Scalar(vars.last().map(|v| v.value.to_string())),
+            Expect::Items { .. } => {
+                let items: Vec<String> = vars.flat_map(|v| super::ops::items_of(key, &v.value)).collect();
+                Expect::Items { has: items, lacks: Vec::new() }
+            }
+            Expect::Codecs(_) => Expect::Codecs(codecs::effective(
+                cat.variables.iter().filter_map(|v| codecs::line(&v.name, &v.value)),
+            )),
+        };
+        let ok = match (want, &got) {
+            (Expect::Items { has, lacks }, Expect::Items { has: items, .. }) => {
+                has.iter().all(|h| items.contains(h)) && lacks.iter().all(|l| !items.contains(l))
+            }
+            (w, g) => w == g,
+        };
+        if !ok {
+            let shown = if crate::secret::is_secret_name(key) { "the value asked for".to_string() } else { format!("{want:?}") };
+            return Err(EditError::Unverified(format!(
+                "{} would read {key} as {} rather than {shown}",
+                f.label(),
+                if crate::secret::is_secret_name(key) { "something else".to_string() } else { format!("{got:?}") }
+            )));
+        }
+    }
+
+    let mut templates = expect.templates.clone();
+    templates.dedup();
+    let mut allowed = inheritors(old, &templates);
+    allowed.extend(inheritors(new, &templates));
+    let old_objects: HashMap<(String, String), &Object> =
+        old.objects.iter().map(|o| ((o.kind.to_string(), o.name.to_string()), o)).collect();
+    let new_objects: HashMap<(String, String), &Object> =
+        new.objects.iter().map(|o| ((o.kind.to_string(), o.name.to_string()), o)).collect();
+    for (id, o) in &old_objects {
+        if expect.may_change(o, &allowed) {
+            continue;
+        }
+        match new_objects.get(id) {
+            None => return Err(EditError::Unverified(format!("{} '{}' would disappear", id.0, id.1))),
+            Some(n) if fields(n) != fields(o) => {
+                return Err(EditError::Unverified(format!("{} '{}' would change too", id.0, id.1)))
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, o) in &new_objects {
+        if !old_objects.contains_key(id) && !expect.may_change(o, &allowed) {
+            return Err(EditError::Unverified(format!("{} '{}' would appear", id.0, id.1)));
+        }
+    }
+    for k in &expect.deleted {
+        if k.kind != "wizard" && new_objects.contains_key(&(k.kind.clone(), k.name.clone())) {
+            return Err(EditError::Unverified(format!("{} '{}' would still exist", k.kind, k.name)));
+        }
+    }
+    for k in expect.created.iter().chain(expect.values.iter().map(|(k, _, _)| k)) {
+        if k.kind == "template" || k.kind == "wizard" {
+            continue;
+        }
+        if !new_objects.contains_key(&(k.kind.clone(), k.name.clone())) {
+            return Err(EditError::Unverified(format!("Asterisk would not create {} '{}'", k.kind, k.name)));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! Asterisk's option rules as data: for each option of each res_pjsip type,
+//! the kind of value its handler takes, its default and its help. The table
+//! itself ([`super::option_table`]) is generated from Asterisk's source by
+//! `scripts/gen-option-table.py`; this file says what each kind accepts.
+
+use super::option_table::TABLE;
+use super::validate;
+
+/// What an option's handler accepts (config_options.c's OPT_* handlers and
+/// the custom handlers of res_pjsip).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// ast_true/ast_false: any other word is read as "no", silently.
+    Bool,
+    Uint { min: u64, max: u64 },
+    Int { min: i64, max: i64 },
+    Double { min: f64, max: f64 },
+    Enum { values: &'static [&'static str], case_insensitive: bool, also_bool: bool },
+    /// allow/disallow: format names, `all`, `!name`, `name:framing`.
+    Codec,
+    Duration,
+    Address,
+    Acl,
+    Str,
+    /// A handler with its own rules, not expressed here.
+    Custom,
+    /// Accepted and ignored (`type`).
+    Noop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptionRule {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub default: &'static str,
+    pub help: &'static str,
+    pub handler: &'static str,
+    /// Where Asterisk registers it: `path:line` in its source.
+    pub source: &'static str,
+    /// Every line counts, in order (the others: the last one wins).
+    pub list: bool,
+    pub alias_of: Option<&'static str>,
+}
+
+/// Every option of a type, in the order Asterisk registers them.
+pub fn rules(kind: &str) -> Option<&'static [OptionRule]> {
+    TABLE.iter().find(|(k, _)| *k == kind).map(|(_, r)| *r)
+}
+
+/// The rule of one option (names compared case-insensitively, as sorcery does).
+pub fn rule(kind: &str, name: &str) -> Option<&'static OptionRule> {
+    rules(kind)?.iter().find(|r| r.name.eq_ignore_ascii_case(name))
+}
+
+/// How a value fares with its option's handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted,
+    /// Asterisk takes it, but not as written (a bool read as "no").
+    Surprising(String),
+    /// The handler fails: Asterisk refuses the whole object.
+    Refused(String),
+}
+
+/// ast_true and ast_false: the words Asterisk reads as a boolean.
+const TRUE: [&str; 6] = ["yes", "true", "y", "t", "1", "on"];
+const FALSE: [&str; 6] = ["no", "false", "n", "f", "0", "off"];
+
+fn is_bool_word(v: &str) -> bool {
+    TRUE.iter().chain(FALSE.iter()).any(|w| w.eq_ignore_ascii_case(v))
+}
+
+/// strtol/strtoul with base 0: blanks, a sign, `0x` hex, a leading-0 octal.
+fn c_integer(v: &str) -> Option<i128> {
+    let v = v.trim_start_matches([' ', '\t']);
+    let (neg, v) = match v.as_bytes().first() {
+        Some(b'-') => (true, &v[1..]),
+        Some(b'+') => (false, &v[1..]),
+        _ => (false, v),
+    };
+    let (digits, radix) = if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        (h, 16)
+    } else if v.len() > 1 && v.starts_with('0') {
+        (&v[1..], 8)
+    } else {
+        (v, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let n = i128::from_str_radix(digits, radix).ok()?;
+    Some(if neg { -n } else { n })
+}
+
+/// ast_app_parse_timelen: a number and an optional unit.
+fn is_timelen(v: &str) -> bool {
+    let v = v.trim();
+    let end = v.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(v.len());
+    let (num, unit) = v.split_at(end);
+    num.parse::<f64>().is_ok() && ["", "ms", "s", "m", "h", "sec", "min", "hour", "hours", "msec"].iter().any(|u| u.eq_ignore_ascii_case(unit.trim()))
+}
+
+fn is_address(v: &str) -> bool {
+    let v = v.trim();
+    if v.parse::<std::net::SocketAddr>().is_ok() || v.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let host = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(v);
+    host.parse::<std::net::Ipv6Addr>().is_ok()
+        || v.rsplit_once(':').is_some_and(|(h, p)| h.parse::<std::net::Ipv4Addr>().is_ok() && p.parse::<u16>().is_ok())
+}
+
+/// What Asterisk makes of `value` for option `name` of a `kind` object.
+/// Options the table does not know are the caller's to refuse.
+pub fn verdict(kind: &str, name: &str, value: &str) -> Verdict {
+    let Some(rule) = rule(kind, name) else { return Verdict::Accepted };
+    match rule.kind {
+        Kind::Bool => {
+            if is_bool_word(value) {
+                Verdict::Accepted
+            } else {
+                Verdict::Surprising(format!("'{value}' is not yes or no: Asterisk reads it as no"))
+            }
+        }
+        Kind::Uint { min, max } => match c_integer(value) {
+            Some(n) if value.trim_start().starts_with('-') => Verdict::Refused(format!("'{n}' is negative: an unsigned integer is wanted")),
+            Some(n) if n < min as i128 || n > max as i128 => Verdict::Refused(format!("{n} is out of range {min}..{max}")),
+            Some(_) => Verdict::Accepted,
+            None => Verdict::Refused(format!("'{value}' is not an unsigned integer")),
+        },
+        Kind::Int { min, max } => match c_integer(value) {
+            Some(n) if n < min as i128 || n > max as i128 => Verdict::Refused(format!("{n} is out of range {min}..{max}")),
+            Some(_) => Verdict::Accepted,
+            None => Verdict::Refused(format!("'{value}' is not an integer")),
+        },
+        Kind::Double { min, max } => match value.trim_start().parse::<f64>() {
+            Ok(x) if x < min || x > max => Verdict::Refused(format!("{x} is out of range {min}..{max}")),
+            Ok(_) => Verdict::Accepted,
+            Err(_) => Verdict::Refused(format!("'{value}' is not a number")),
+        },
+        Kind::Enum { values, case_insensitive, also_bool } => {
+            let hit = values.iter().any(|v| if case_insensitive { v.eq_ignore_ascii_case(value) } else { *v == value });
+            if hit || (also_bool && is_bool_word(value)) {
+                Verdict::Accepted
+            } else {
+                let mut allowed = values.join(", ");
+                if also_bool {
+                    allowed.push_str(", or yes/no");
+                }
+                Verdict::Refused(format!("'{value}' is not one of {allowed}"))
+            }
+        }
+        Kind::Codec => match validate::bad_codec(value) {
+            Some(bad) if !(name.eq_ignore_ascii_case("disallow") && value.is_empty()) => {
+                Verdict::Refused(format!("'{bad}' is not a codec Asterisk knows"))
+            }
+            _ => Verdict::Accepted,
+        },
+        Kind::Duration if !is_timelen(value) => Verdict::Refused(format!("'{value}' is not a duration")),
+        Kind::Address if !value.is_empty() && !is_address(value) => {
+            Verdict::Refused(format!("'{value}' is not an IP address (with an optional port)"))
+        }
+        Kind::Acl => match value.split(',').map(str::trim).find(|m| !m.is_empty() && !validate::valid_match(m)) {
+            Some(bad) => Verdict::Refused(format!("'{bad}' is not an address or network")),
+            None => Verdict::Accepted,
+        },
+        _ => Verdict::Accepted,
+    }
+}
+
+/// [`verdict`] for the editor: anything but a plain acceptance is refused,
+/// with the allowed values where there is a list.
+pub fn check(kind: &str, name: &str, value: &str) -> Result<(), String> {
+    match verdict(kind, name, value) {
+        Verdict::Accepted => Ok(()),
+        Verdict::Surprising(why) | Verdict::Refused(why) => Err(why),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_read_as_c_does() {
+        assert_eq!(c_integer("010"), Some(8));
+        assert_eq!(c_integer("0x1F"), Some(31));
+        assert_eq!(c_integer(" +5"), Some(5));
+        assert_eq!(c_integer("-3"), Some(-3));
+        assert_eq!(c_integer("5s"), None);
+        assert_eq!(c_integer(""), None);
+        assert_eq!(c_integer("09"), None);
+    }
+
+    #[test]
+    fn every_type_the_engine_loads_has_rules() {
+        for kind in crate::pjsip::options::TYPES {
+            if *kind == "phoneprov" {
+                continue;
+            }
+            let r = rules(kind).unwrap_or_else(|| panic!("no rules for {kind}"));
+            assert!(r.iter().any(|o| o.name == "type"), "{kind} has no type option");
+        }
+    }
+}

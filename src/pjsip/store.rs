@@ -1,0 +1,203 @@
+//! Writing edited config files so that nothing is lost: one writer at a
+//! time, across processes; a file is replaced whole or not at all; the
+//! version it replaces is kept as a backup; and an edit made on a view of
+//! the config that is no longer current is refused.
+
+use super::edit::FileChange;
+use super::version::{changed_files, Version};
+use super::PjsipConfig;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Backups kept per file, unless told otherwise.
+pub const DEFAULT_BACKUPS: usize = 20;
+/// How long a writer waits for another one to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the config changed since it was read ({}): read it again and redo the edit", list(.changed))]
+    Conflict { changed: Vec<PathBuf> },
+    #[error("another writer has held the config directory {} for over {}s", .dir.display(), LOCK_WAIT.as_secs())]
+    Busy { dir: PathBuf },
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> StoreError + 'p {
+    move |source| StoreError::Io { action, path: path.to_path_buf(), source }
+}
+
+/// The moments a write passes through, in order, for each file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Locked,
+    BackedUp,
+    TempWritten,
+    TempSynced,
+    Renamed,
+    DirSynced,
+}
+
+/// Where backups go, and how many are kept.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub state_dir: PathBuf,
+    pub keep: usize,
+}
+
+/// What a write did.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub backups: Vec<PathBuf>,
+    pub version: Version,
+}
+
+impl Store {
+    pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        Store { state_dir: state_dir.into(), keep: DEFAULT_BACKUPS }
+    }
+
+    /// Writes `changes`, made on `base`, if the files on disk are still `base`'s.
+    pub fn write(&self, base: &PjsipConfig, changes: &[FileChange]) -> Result<Written, StoreError> {
+        self.write_observed(base, changes, &mut |_, _| {})
+    }
+
+    /// [`Store::write`], telling `observe` each step as it is done.
+    pub fn write_observed(
+        &self,
+        base: &PjsipConfig,
+        changes: &[FileChange],
+        observe: &mut dyn FnMut(Step, &Path),
+    ) -> Result<Written, StoreError> {
+        let root = base.root();
+        let dir = root.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let _lock = lock(dir)?;
+        observe(Step::Locked, root);
+        // Under the lock, the files on disk must be the ones the edit was made on.
+        let now = PjsipConfig::load(root);
+        if Version::of(&now) != Version::of(base) {
+            return Err(StoreError::Conflict { changed: changed_files(base, &now) });
+        }
+        let mut backups = Vec::new();
+        for c in changes {
+            backups.push(self.backup(root, c)?);
+            observe(Step::BackedUp, &c.path);
+        }
+        for c in changes {
+            replace(c, observe)?;
+        }
+        let after = PjsipConfig::load(root);
+        Ok(Written { files: changes.iter().map(|c| c.path.clone()).collect(), backups, version: Version::of(&after) })
+    }
+
+    fn backup(&self, root: &Path, c: &FileChange) -> Result<PathBuf, StoreError> {
+        let dir = self.state_dir.join("backups");
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let base = root.parent().unwrap_or(Path::new(""));
+        let rel = c.path.strip_prefix(base).unwrap_or(&c.path);
+        let stem: String = rel.to_string_lossy().chars().map(|ch| if ch == '/' { '~' } else { ch }).collect();
+        let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let path = dir.join(format!("{stem}.{}.{:09}", t.as_secs(), t.subsec_nanos()));
+        let mut f = OpenOptions::new().write(true).create_new(true).mode_private().open(&path).map_err(io("create", &path))?;
+        f.write_all(&c.before).map_err(io("write", &path))?;
+        f.sync_all().map_err(io("sync", &path))?;
+        self.prune(&dir, &stem);
+        Ok(path)
+    }
+
+    /// Keeps the newest `keep` backups of one file.
+    fn prune(&self, dir: &Path, stem: &str) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        let prefix = format!("{stem}.");
+        let mut mine: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.strip_prefix(&prefix).is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+                })
+            })
+            .collect();
+        mine.sort();
+        let excess = mine.len().saturating_sub(self.keep.max(1));
+        for old in &mine[..excess] {
+            let _ = fs::remove_file(old);
+        }
+    }
+}
+
+trait PrivateMode {
+    fn mode_private(&mut self) -> &mut Self;
+}
+
+impl PrivateMode for OpenOptions {
+    /// Backups hold passwords: only the owner reads them.
+    fn mode_private(&mut self) -> &mut Self {
+        std::os::unix::fs::OpenOptionsExt::mode(self, 0o600)
+    }
+}
+
+/// An exclusive flock(2) on the config directory: every ISPBX process
+/// editing the same Asterisk config takes the same lock, and it is released
+/// when the process dies.
+fn lock(dir: &Path) -> Result<File, StoreError> {
+    let f = File::open(dir).map_err(io("open", dir))?;
+    let start = Instant::now();
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => std::thread::sleep(Duration::from_millis(20)),
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Busy { dir: dir.to_path_buf() }),
+            Err(fs::TryLockError::Error(e)) => return Err(io("lock", dir)(e)),
+        }
+    }
+}
+
+/// Replaces one file whole: a temporary file beside it with the new bytes,
+/// synced, given the old file's owner, group and mode, renamed over it, and
+/// the directory synced so the rename itself survives a power cut.
+fn replace(c: &FileChange, observe: &mut dyn FnMut(Step, &Path)) -> Result<(), StoreError> {
+    let path = &c.path;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let meta = fs::metadata(path).map_err(io("read the metadata of", path))?;
+    let tmp = dir.join(format!(".{name}.ispbx-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(io("create", &tmp))?;
+        f.write_all(&c.after).map_err(io("write", &tmp))?;
+        observe(Step::TempWritten, path);
+        f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777)).map_err(io("set the mode of", &tmp))?;
+        if let Err(e) = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid())) {
+            // Only root gives a file away; a file we own already keeps its owner.
+            let ours = f.metadata().map(|m| m.uid() == meta.uid() && m.gid() == meta.gid()).unwrap_or(false);
+            if !ours {
+                return Err(io("give the owner and group back to", &tmp)(e));
+            }
+        }
+        f.sync_all().map_err(io("sync", &tmp))?;
+        observe(Step::TempSynced, path);
+        fs::rename(&tmp, path).map_err(io("rename over", path))?;
+        observe(Step::Renamed, path);
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync", dir))?;
+        observe(Step::DirSynced, path);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}

@@ -82,6 +82,69 @@ pub enum PjsipCommand {
     Check {
         path: PathBuf,
     },
+    /// Set options of one object: KEY=VALUE sets, KEY+=ITEM adds to a list
+    /// (allow, match, …), KEY-=ITEM removes from one. Prints the diff; writes
+    /// only with --write. Exit codes: see `ispbx pjsip set --help`.
+    #[command(after_help = EXIT_CODES)]
+    Set {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// KEY=VALUE, KEY+=ITEM or KEY-=ITEM.
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        assignments: Vec<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Remove an object's own lines for options, so the inherited value (or
+    /// Asterisk's default) applies again.
+    #[command(after_help = EXIT_CODES)]
+    Unset {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Create an object from a template the config has (`[NAME](TEMPLATE)`),
+    /// or with --trio an endpoint with its auth and aor, named and templated
+    /// like the other endpoints on that template, with a generated password.
+    #[command(after_help = EXIT_CODES)]
+    Add {
+        /// The pjsip.conf to edit.
+        path: PathBuf,
+        /// The new object's id.
+        name: String,
+        /// The template(s) to inherit, in order.
+        #[arg(long, short = 't', value_name = "TEMPLATE", required = true)]
+        template: Vec<String>,
+        /// The object's type, when its template does not say it.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        /// An endpoint, its auth and its aor in one step.
+        #[arg(long)]
+        trio: bool,
+        /// Options of the new object's own.
+        #[arg(value_name = "KEY=VALUE")]
+        options: Vec<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Delete an object's section. Refused while another object names it
+    /// (an endpoint's aors or auth, an identify's endpoint, …) unless --force.
+    #[command(after_help = EXIT_CODES)]
+    Delete {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// With an endpoint: its auth and aors too, unless something else names them.
+        #[arg(long)]
+        trio: bool,
+        /// Delete even though other objects still name it.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
     /// Print a synthetic pjsip.conf with N extensions (endpoint, auth and aor
     /// each, from 10000 up) sharing three templates: for load tests and demos
     /// of a large PBX. Passwords are generated, not real.
@@ -89,6 +152,55 @@ pub enum PjsipCommand {
         #[arg(default_value_t = 5000)]
         extensions: usize,
     },
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 done (or, without --write, the diff shown); \
+1 refused (an invalid value, an unknown option or object, a reference, an edit \
+Asterisk would not read as asked); 2 usage; 3 the config changed since it was \
+read, or another writer holds it; 4 the config cannot be read or Asterisk would \
+load nothing from it; 5 writing failed (nothing half-written: see the message).";
+
+/// The object an edit is about.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The pjsip.conf to edit (pjsip_wizard.conf beside it is edited too).
+    pub path: PathBuf,
+    /// The object's id, a wizard entry's name, or a template's name.
+    pub object: String,
+    /// Which object, where a name has several (endpoint, aor, auth, …, wizard, template).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Change the template the value in effect comes from (every object
+    /// inheriting it changes), not the object's own section.
+    #[arg(long)]
+    pub in_template: bool,
+}
+
+/// Whether and where an edit is written.
+#[derive(Debug, Clone, Args)]
+pub struct WriteArgs {
+    /// Write the change (atomically, with a backup). Without it: a dry run.
+    #[arg(long)]
+    pub write: bool,
+    /// Where backups are kept [default: $XDG_STATE_HOME/ispbx or ~/.local/state/ispbx].
+    #[arg(long, env = "ISPBX_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Backups kept per file.
+    #[arg(long, default_value_t = ispbx::pjsip::store::DEFAULT_BACKUPS)]
+    pub backups: usize,
+}
+
+impl WriteArgs {
+    pub fn state_dir(&self) -> PathBuf {
+        if let Some(d) = &self.state_dir {
+            return d.clone();
+        }
+        let base = std::env::var_os("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+            .unwrap_or_else(|| PathBuf::from("/var/lib"));
+        base.join("ispbx")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

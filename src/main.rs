@@ -2,6 +2,7 @@
 //! AMI simulator for development and demos.
 
 mod cli;
+mod edit_cmd;
 
 use clap::Parser;
 use cli::{Cli, Command, PjsipCommand, ServeArgs, SimulateArgs};
@@ -55,6 +56,9 @@ fn pjsip(command: PjsipCommand) -> ExitCode {
         PjsipCommand::Generate { extensions } => {
             print!("{}", ispbx::pjsip::generate::extensions(extensions));
             ExitCode::SUCCESS
+        }
+        command @ (PjsipCommand::Set { .. } | PjsipCommand::Unset { .. } | PjsipCommand::Add { .. } | PjsipCommand::Delete { .. }) => {
+            edit_cmd::run(command)
         }
         PjsipCommand::Check { path } => {
             let cfg = PjsipConfig::load(&path);

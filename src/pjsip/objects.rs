@@ -229,7 +229,7 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
             });
             continue;
         };
-        if options::options(&t.value).is_none() {
+        if !options::is_type(&t.value) {
             set.diagnostics.push(Diagnostic {
                 severity: Severity::Notice,
                 file: cfg.path(t.origin.file).to_path_buf(),
@@ -318,6 +318,42 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                         cat.name
                     ),
                 });
+                continue;
+            }
+            // aco_process_var: each line through its option's handler, in order;
+            // the first one that fails refuses the object.
+            let mut refused = false;
+            for v in &cat.variables {
+                let shown = if crate::secret::is_secret_name(&v.name) { crate::secret::REDACTED } else { &v.value };
+                match super::option_rules::verdict(&kind, &v.name, &v.value) {
+                    super::option_rules::Verdict::Accepted => {}
+                    super::option_rules::Verdict::Surprising(why) => set.diagnostics.push(Diagnostic {
+                        severity: Severity::Warning,
+                        file: cfg.path(v.origin.file).to_path_buf(),
+                        line: v.origin.line,
+                        message: format!("{kind} '{}': {}={shown}: {why}", cat.name, v.name),
+                    }),
+                    super::option_rules::Verdict::Refused(why) => {
+                        set.rejected = true;
+                        set.diagnostics.push(Diagnostic {
+                            severity: Severity::Error,
+                            file: cfg.path(v.origin.file).to_path_buf(),
+                            line: v.origin.line,
+                            message: format!(
+                                "Error parsing {}={shown} at line {} of {} ({why}); \
+                                 Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",
+                                v.name,
+                                v.origin.line,
+                                cfg.path(v.origin.file).display(),
+                                cat.name
+                            ),
+                        });
+                        refused = true;
+                        break;
+                    }
+                }
+            }
+            if refused {
                 continue;
             }
             let object = Object {

@@ -48,8 +48,20 @@ pub fn rules(kind: &str) -> Option<&'static [OptionRule]> {
 }
 
 /// The rule of one option (names compared case-insensitively, as sorcery does).
+/// Every variable of every object is looked up here: an index, not a scan.
 pub fn rule(kind: &str, name: &str) -> Option<&'static OptionRule> {
-    rules(kind)?.iter().find(|r| r.name.eq_ignore_ascii_case(name))
+    use rustc_hash::FxHashMap;
+    use std::sync::OnceLock;
+    type ByName = FxHashMap<Box<str>, &'static OptionRule>;
+    static INDEX: OnceLock<FxHashMap<&'static str, ByName>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        TABLE.iter().map(|(k, rules)| (*k, rules.iter().map(|r| (r.name.to_ascii_lowercase().into_boxed_str(), r)).collect())).collect()
+    });
+    let by_name = index.get(kind)?;
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return by_name.get(name.to_ascii_lowercase().as_str()).copied();
+    }
+    by_name.get(name).copied()
 }
 
 /// How a value fares with its option's handler.
@@ -100,8 +112,18 @@ fn is_timelen(v: &str) -> bool {
     num.parse::<f64>().is_ok() && ["", "ms", "s", "m", "h", "sec", "min", "hour", "hours", "msec"].iter().any(|u| u.eq_ignore_ascii_case(unit.trim()))
 }
 
+/// An IP literal or a host name, with an optional port: Asterisk resolves
+/// names when it loads, so only what cannot be either is surely refused.
 fn is_address(v: &str) -> bool {
     let v = v.trim();
+    let hostname = |h: &str| !h.is_empty() && h.len() <= 253 && h.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let (host, port) = match v.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+        _ => (v, None),
+    };
+    if hostname(host) && port.is_none_or(|p| p.parse::<u16>().is_ok()) {
+        return true;
+    }
     if v.parse::<std::net::SocketAddr>().is_ok() || v.parse::<std::net::IpAddr>().is_ok() {
         return true;
     }
@@ -158,7 +180,7 @@ pub fn verdict(kind: &str, name: &str, value: &str) -> Verdict {
         },
         Kind::Duration if !is_timelen(value) => Verdict::Refused(format!("'{value}' is not a duration")),
         Kind::Address if !value.is_empty() && !is_address(value) => {
-            Verdict::Refused(format!("'{value}' is not an IP address (with an optional port)"))
+            Verdict::Refused(format!("'{value}' is not an address (with an optional port)"))
         }
         Kind::Acl => match value.split(',').map(str::trim).find(|m| !m.is_empty() && !validate::valid_match(m)) {
             Some(bad) => Verdict::Refused(format!("'{bad}' is not an address or network")),
@@ -194,8 +216,8 @@ mod tests {
 
     #[test]
     fn every_type_the_engine_loads_has_rules() {
-        for kind in crate::pjsip::options::TYPES {
-            if *kind == "phoneprov" {
+        for kind in crate::pjsip::options::types() {
+            if kind == "phoneprov" {
                 continue;
             }
             let r = rules(kind).unwrap_or_else(|| panic!("no rules for {kind}"));

@@ -3,8 +3,10 @@
 //! contradict each other. Asterisk logs why and does not create the object;
 //! so does ISPBX. Each rule names the function it follows.
 //!
-//! Not yet every option's type: the option table of the editing work will
-//! carry the rest (enums, integers and booleans of every type).
+//! What one value alone decides (an enum, an integer's range, a codec) is
+//! the option table's ([`super::option_rules`]); this file holds the rules
+//! that look at several options together or at what a handler does beyond
+//! parsing.
 
 use super::objects::Object;
 use super::value::Value;
@@ -35,14 +37,6 @@ impl Values {
     }
 }
 
-/// Every line of one option, in order: res_pjsip's handlers run per line.
-fn lines<'a>(obj: &'a Object, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    obj.fields.iter().filter(move |f| f.name.eq_ignore_ascii_case(name)).map(|f| match &f.value {
-        Value::Plain(s) => &**s,
-        Value::Secret(s) => s.expose(),
-    })
-}
-
 /// location.c: ast_sip_validate_uri_length's scheme test, `<…>` stripped first.
 fn is_sip_uri(uri: &str) -> bool {
     let uri = uri.trim();
@@ -56,8 +50,8 @@ pub fn rejection(obj: &Object) -> Option<String> {
     let get = |k: &str| values.get(k).filter(|v| !v.is_empty());
     let name = &*obj.name;
     match &*obj.kind {
-        "endpoint" => endpoint(obj, &values, name),
-        "aor" => aor(obj, &values),
+        "endpoint" => endpoint(&values, name),
+        "aor" => aor(&values),
         "auth" => {
             // config_auth.c: auth_apply. userpass and md5 are read as digest;
             // md5_cred is a stored MD5 digest, as good as a password.
@@ -110,10 +104,8 @@ pub fn rejection(obj: &Object) -> Option<String> {
         }
         "transport" => {
             // config_transport.c: transport_protocol_handler, transport_apply.
+            // (An unknown protocol is the option table's to refuse.)
             let protocol = get("protocol").unwrap_or_else(|| "udp".into()).to_ascii_lowercase();
-            if !["udp", "tcp", "tls", "ws", "wss", "flow"].contains(&protocol.as_str()) {
-                return Some(format!("Transport '{name}': protocol '{protocol}' is not one Asterisk supports"));
-            }
             if protocol != "flow" && get("bind").is_none() {
                 return Some(format!("Transport '{name}' could not be started as binding not specified"));
             }
@@ -137,26 +129,8 @@ pub fn rejection(obj: &Object) -> Option<String> {
     }
 }
 
-fn endpoint(obj: &Object, values: &Values, name: &str) -> Option<String> {
+fn endpoint(values: &Values, name: &str) -> Option<String> {
     let get = |k: &str| values.get(k);
-    // format_cap.c: ast_format_cap_update_by_allow_disallow, once per line
-    // (an empty disallow is nothing to do; an empty allow is an unknown format).
-    for option in ["allow", "disallow"] {
-        for list in lines(obj, option) {
-            if option == "disallow" && list.is_empty() {
-                continue;
-            }
-            if let Some(bad) = bad_codec(list) {
-                return Some(format!("Endpoint '{name}': cannot {option} '{bad}'"));
-            }
-        }
-    }
-    // pjsip_configuration.c: dtmf_handler, once per line.
-    for mode in lines(obj, "dtmf_mode") {
-        if !["rfc4733", "inband", "info", "auto", "auto_info", "none"].iter().any(|m| m.eq_ignore_ascii_case(mode)) {
-            return Some(format!("Endpoint '{name}': dtmf_mode '{mode}' is not one of rfc4733, inband, info, auto, auto_info, none"));
-        }
-    }
     // pjsip_configuration.c: sip_endpoint_apply_handler.
     let min_se = uint(&get("timers_min_se").unwrap_or_else(|| "90".into()));
     let sess_expires = uint(&get("timers_sess_expires").unwrap_or_else(|| "1800".into()));
@@ -180,20 +154,7 @@ fn endpoint(obj: &Object, values: &Values, name: &str) -> Option<String> {
     }
 }
 
-fn aor(obj: &Object, values: &Values) -> Option<String> {
-    let name = &*obj.name;
-    // location.c: the aor's option handlers (OPT_UINT_T, qualify_frequency in 0..86400).
-    for option in ["max_contacts", "default_expiration", "minimum_expiration", "maximum_expiration", "qualify_frequency"] {
-        for v in lines(obj, option) {
-            match uint(v) {
-                None => return Some(format!("Aor '{name}': {option} '{v}' is not an unsigned integer")),
-                Some(n) if option == "qualify_frequency" && n > 86400 => {
-                    return Some(format!("Aor '{name}': qualify_frequency {n} is out of range 0-86400"))
-                }
-                _ => {}
-            }
-        }
-    }
+fn aor(values: &Values) -> Option<String> {
     // location.c: permanent_uri_handler.
     let contacts = values.get("contact").unwrap_or_default();
     contacts

@@ -46,7 +46,7 @@ fn home(config: &Config, kind: &str, templates: &[String]) -> usize {
 pub(crate) fn create(cfg: &PjsipConfig, plan: &mut Plan, new: &NewObject) -> Result<(), EditError> {
     check_name(&new.name)?;
     let wizard = new.kind == "wizard";
-    if !wizard && options::options(&new.kind).is_none() {
+    if !wizard && !options::is_type(&new.kind) {
         return Err(EditError::Invalid(format!("'{}' is not an object type res_pjsip loads from pjsip.conf", new.kind)));
     }
     let t = if wizard { Tree::Wizard } else { Tree::Main };

@@ -146,6 +146,24 @@ pub fn edit(cfg: &PjsipConfig, changes: &[Change]) -> Result<Edited, EditError> 
     Ok(Edited { files, notes: plan.notes, config })
 }
 
+/// A password for a new auth: 20 letters and digits from the OS's random
+/// source (116 bits), none that look alike, nothing a config line chokes on.
+pub fn new_password() -> Result<String, getrandom::Error> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut out = String::with_capacity(20);
+    let mut buf = [0u8; 64];
+    while out.len() < 20 {
+        getrandom::fill(&mut buf)?;
+        // 57 letters: 228 = 4 * 57 keeps every letter equally likely.
+        for b in buf.iter().filter(|b| **b < 228) {
+            if out.len() < 20 {
+                out.push(ALPHABET[(*b as usize) % ALPHABET.len()] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn tree(cfg: &PjsipConfig, tree: Tree) -> Option<&super::Config> {
     match tree {
         Tree::Main => Some(&cfg.main),

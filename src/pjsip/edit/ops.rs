@@ -65,14 +65,14 @@ pub(crate) fn check_key(section_kind: &str, label: &str, key: &str, value: Optio
             return value.map_or(Ok(()), writable);
         }
     }
-    if options::options(&kind).is_some() && !options::is_known_option(&kind, name) {
+    if options::is_type(&kind) && !options::is_known_option(&kind, name) {
         return Err(EditError::Invalid(format!(
             "{kind} has no option '{name}': Asterisk would refuse the whole object"
         )));
     }
     let Some(value) = value else { return Ok(()) };
     writable(value)?;
-    if options::options(&kind).is_some() {
+    if options::is_type(&kind) {
         if let Err(why) = crate::pjsip::option_rules::check(&kind, name, value) {
             return Err(EditError::Invalid(format!("{kind} option {name}={value}: {why}")));
         }
@@ -377,9 +377,8 @@ pub(crate) fn add(cfg: &PjsipConfig, plan: &mut Plan, target: &Target, key: &str
     let lines = items.iter().map(|i| style.line(key, i)).collect();
     insert_lines(plan, &f, insertion_point(cat, key), lines);
     if is_codec_key(&f, key) {
-        let mut all: Vec<(bool, String)> = cat.variables.iter().filter_map(|v| codecs::line(&v.name, &v.value).map(|(a, s)| (a, s.to_string()))).collect();
-        all.extend(items.iter().map(|i| (key.eq_ignore_ascii_case("allow"), i.clone())));
-        plan.expect.push(key_of(&f), key, Expect::Codecs(codecs::effective(all.iter().map(|(a, s)| (*a, s.as_str())))));
+        let (has, lacks) = if key.eq_ignore_ascii_case("allow") { (items.to_vec(), Vec::new()) } else { (Vec::new(), items.to_vec()) };
+        plan.expect.push(key_of(&f), key, Expect::CodecItems { has, lacks });
     } else {
         plan.expect.push(key_of(&f), key, Expect::Items { has: items.iter().flat_map(|i| items_of(key, i)).collect(), lacks: Vec::new() });
     }
@@ -423,7 +422,7 @@ pub(crate) fn remove(cfg: &PjsipConfig, plan: &mut Plan, target: &Target, key: &
     }
     if codec {
         // What the remaining lines still allow is disallowed on a line of its own.
-        let mut all: Vec<(bool, String)> = cat
+        let all: Vec<(bool, String)> = cat
             .variables
             .iter()
             .filter_map(|v| codecs::line(&v.name, &v.value).map(|(a, s)| (a, s.to_string())))
@@ -443,8 +442,7 @@ pub(crate) fn remove(cfg: &PjsipConfig, plan: &mut Plan, target: &Target, key: &
             let lines = still.iter().map(|i| style.line("disallow", i)).collect();
             insert_lines(plan, &f, insertion_point(cat, "allow"), lines);
         }
-        all.extend(items.iter().map(|i| (false, i.clone())));
-        plan.expect.push(key_of(&f), key, Expect::Codecs(codecs::effective(all.iter().map(|(a, s)| (*a, s.as_str())))));
+        plan.expect.push(key_of(&f), key, Expect::CodecItems { has: Vec::new(), lacks: items.to_vec() });
         return Ok(());
     }
     let from_template: Vec<&String> = items.iter().enumerate().filter(|(i, _)| !removed[*i]).map(|(_, s)| s).collect();

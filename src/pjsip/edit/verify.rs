@@ -36,7 +36,10 @@ pub enum Expect {
     /// The value in effect (`None`: not set at all).
     Scalar(Option<String>),
     Items { has: Vec<String>, lacks: Vec<String> },
+    /// Exactly these codecs allowed.
     Codecs(Codecs),
+    /// These allowed and those not, whatever else is.
+    CodecItems { has: Vec<String>, lacks: Vec<String> },
 }
 
 #[derive(Debug, Default)]
@@ -160,11 +163,14 @@ pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Res
                 let items: Vec<String> = vars.flat_map(|v| super::ops::items_of(key, &v.value)).collect();
                 Expect::Items { has: items, lacks: Vec::new() }
             }
-            Expect::Codecs(_) => Expect::Codecs(codecs::effective(
+            Expect::Codecs(_) | Expect::CodecItems { .. } => Expect::Codecs(codecs::effective(
                 cat.variables.iter().filter_map(|v| codecs::line(&v.name, &v.value)),
             )),
         };
         let ok = match (want, &got) {
+            (Expect::CodecItems { has, lacks }, Expect::Codecs(c)) => {
+                has.iter().all(|h| c.allows(h)) && lacks.iter().all(|l| !c.allows(l))
+            }
             (Expect::Items { has, lacks }, Expect::Items { has: items, .. }) => {
                 has.iter().all(|h| items.contains(h)) && lacks.iter().all(|l| !items.contains(l))
             }

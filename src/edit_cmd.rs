@@ -70,7 +70,7 @@ pub fn run(command: PjsipCommand) -> ExitCode {
         eprintln!("dry run: nothing written (add --write to apply)");
         return ExitCode::SUCCESS;
     }
-    let store = Store { state_dir: write.state_dir(), keep: write.backups };
+    let store = Store { keep: write.backups, ..Store::new(write.state_dir()) };
     match store.write(&cfg, &edited.files) {
         Ok(w) => {
             for (f, b) in w.files.iter().zip(&w.backups) {

@@ -14,15 +14,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Backups kept per file, unless told otherwise.
 pub const DEFAULT_BACKUPS: usize = 20;
-/// How long a writer waits for another one to finish.
-const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How long a writer waits for another one to finish, unless told otherwise.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the config changed since it was read ({}): read it again and redo the edit", list(.changed))]
     Conflict { changed: Vec<PathBuf> },
-    #[error("another writer has held the config directory {} for over {}s", .dir.display(), LOCK_WAIT.as_secs())]
-    Busy { dir: PathBuf },
+    #[error("another writer has held the config directory {} for over {} ms", .dir.display(), .waited.as_millis())]
+    Busy { dir: PathBuf, waited: Duration },
     #[error("cannot {action} {}: {source}", .path.display())]
     Io {
         action: &'static str,
@@ -56,6 +56,7 @@ pub enum Step {
 pub struct Store {
     pub state_dir: PathBuf,
     pub keep: usize,
+    pub lock_wait: Duration,
 }
 
 /// What a write did.
@@ -68,7 +69,7 @@ pub struct Written {
 
 impl Store {
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
-        Store { state_dir: state_dir.into(), keep: DEFAULT_BACKUPS }
+        Store { state_dir: state_dir.into(), keep: DEFAULT_BACKUPS, lock_wait: LOCK_WAIT }
     }
 
     /// Writes `changes`, made on `base`, if the files on disk are still `base`'s.
@@ -85,8 +86,9 @@ impl Store {
     ) -> Result<Written, StoreError> {
         let root = base.root();
         let dir = root.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let _lock = lock(dir)?;
+        let _lock = lock(dir, self.lock_wait)?;
         observe(Step::Locked, root);
+        remove_stale_temps(changes);
         // Under the lock, the files on disk must be the ones the edit was made on.
         let now = PjsipConfig::load(root);
         if Version::of(&now) != Version::of(base) {
@@ -154,15 +156,36 @@ impl PrivateMode for OpenOptions {
 /// An exclusive flock(2) on the config directory: every ISPBX process
 /// editing the same Asterisk config takes the same lock, and it is released
 /// when the process dies.
-fn lock(dir: &Path) -> Result<File, StoreError> {
+fn lock(dir: &Path, wait: Duration) -> Result<File, StoreError> {
     let f = File::open(dir).map_err(io("open", dir))?;
     let start = Instant::now();
     loop {
         match f.try_lock() {
             Ok(()) => return Ok(f),
-            Err(fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => std::thread::sleep(Duration::from_millis(20)),
-            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Busy { dir: dir.to_path_buf() }),
+            // flock(2) has no timed wait: poll, so a stuck writer is reported, not waited on forever.
+            Err(fs::TryLockError::WouldBlock) if start.elapsed() < wait => std::thread::sleep(Duration::from_millis(20)),
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Busy { dir: dir.to_path_buf(), waited: wait }),
             Err(fs::TryLockError::Error(e)) => return Err(io("lock", dir)(e)),
+        }
+    }
+}
+
+fn temp_prefix(path: &Path) -> String {
+    format!(".{}.ispbx-", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+}
+
+/// A writer that died between writing its temporary file and renaming it
+/// left that file behind; under the lock no other writer is using one.
+fn remove_stale_temps(changes: &[FileChange]) {
+    for c in changes {
+        let (Some(dir), prefix) = (c.path.parent(), temp_prefix(&c.path)) else { continue };
+        let Ok(entries) = fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
         }
     }
 }
@@ -173,9 +196,8 @@ fn lock(dir: &Path) -> Result<File, StoreError> {
 fn replace(c: &FileChange, observe: &mut dyn FnMut(Step, &Path)) -> Result<(), StoreError> {
     let path = &c.path;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let meta = fs::metadata(path).map_err(io("read the metadata of", path))?;
-    let tmp = dir.join(format!(".{name}.ispbx-{}.tmp", std::process::id()));
+    let tmp = dir.join(format!("{}{}.tmp", temp_prefix(path), std::process::id()));
     let result = (|| {
         let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(io("create", &tmp))?;
         f.write_all(&c.after).map_err(io("write", &tmp))?;

@@ -44,6 +44,11 @@ fn home(config: &Config, kind: &str, templates: &[String]) -> usize {
 }
 
 pub(crate) fn create(cfg: &PjsipConfig, plan: &mut Plan, new: &NewObject) -> Result<(), EditError> {
+    create_in(cfg, plan, new, None)
+}
+
+/// [`create`], in `file` when given (a trio's three sections stay together).
+fn create_in(cfg: &PjsipConfig, plan: &mut Plan, new: &NewObject, file: Option<usize>) -> Result<(), EditError> {
     check_name(&new.name)?;
     let wizard = new.kind == "wizard";
     if !wizard && !options::is_type(&new.kind) {
@@ -78,7 +83,7 @@ pub(crate) fn create(cfg: &PjsipConfig, plan: &mut Plan, new: &NewObject) -> Res
         check_key(&new.kind, &label, k, Some(v))?;
     }
 
-    let file = home(config, &new.kind, &new.templates);
+    let file = file.unwrap_or_else(|| home(config, &new.kind, &new.templates));
     let source = config.document.file(file);
     let style = config
         .categories
@@ -205,8 +210,9 @@ pub(crate) fn trio(cfg: &PjsipConfig, plan: &mut Plan, name: &str, template: &st
         aor_options.push(("max_contacts".to_string(), "1".to_string()));
     }
     let aor = NewObject { kind: "aor".into(), name: aor_name, templates: aor_templates, options: aor_options };
+    let file = home(config, "endpoint", &endpoint.templates);
     for o in [&endpoint, &auth, &aor] {
-        create(cfg, plan, o)?;
+        create_in(cfg, plan, o, Some(file))?;
     }
     Ok(())
 }

@@ -47,5 +47,39 @@ fn parse_and_resolve(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse_and_resolve);
+/// One edit on the 5,000-extension config as `ispbx pjsip set` makes it:
+/// plan it, read the edited files back as Asterisk would and check every
+/// object, and print the diff. With and without the first parse.
+fn one_edit(c: &mut Criterion) {
+    use ispbx::pjsip::edit::{edit, unified, Change, Target};
+    const ROOT: &str = "/etc/asterisk/pjsip.conf";
+    let fs = MemFs::new().with(ROOT, generate::extensions(5000).into_bytes());
+    let cfg = PjsipConfig::load_with(&fs, Path::new(ROOT));
+    let change = [Change::Set { target: Target::new("12500", Some("endpoint")), key: "context".into(), value: "vip".into() }];
+    assert!(edit(&cfg, &change).is_ok());
+
+    let mut g = c.benchmark_group("pjsip edit");
+    g.sample_size(30);
+    g.bench_function("edit+validate+diff 5000 extensions", |b| {
+        b.iter_with_large_drop(|| {
+            let e = edit(&cfg, &change).expect("the edit");
+            (unified(&e.files), e)
+        })
+    });
+    let e = edit(&cfg, &change).expect("the edit");
+    g.bench_function("phase: diff", |b| b.iter(|| black_box(unified(&e.files).len())));
+    g.bench_function("phase: objects of the edited config", |b| {
+        b.iter(|| black_box(ispbx::pjsip::objects::load_objects(&e.config.main).objects.len()))
+    });
+    g.bench_function("parse+edit+validate+diff 5000 extensions", |b| {
+        b.iter_with_large_drop(|| {
+            let cfg = PjsipConfig::load_with(&fs, Path::new(ROOT));
+            let e = edit(&cfg, &change).expect("the edit");
+            (unified(&e.files), e, cfg)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse_and_resolve, one_edit);
 criterion_main!(benches);

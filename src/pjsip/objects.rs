@@ -7,11 +7,12 @@
 
 use super::diagnostic::{Diagnostic, Severity};
 use super::document::FileId;
+use super::option_rules::{self, Verdict};
 use super::options;
 use super::parser::{Config, Location, LoadStatus, Variable};
 use super::value::Value;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Where an object came from.
@@ -177,6 +178,12 @@ fn object_id(cfg: &Config, i: usize) -> Arc<str> {
     ))
 }
 
+/// Asterisk refuses the object at one of its lines.
+fn refuse_at(set: &mut ObjectSet, cfg: &Config, v: &Variable, message: String) {
+    set.rejected = true;
+    set.diagnostics.push(Diagnostic { severity: Severity::Error, file: cfg.path(v.origin.file).to_path_buf(), line: v.origin.line, message });
+}
+
 /// Asterisk refuses what the section would make: an error at its header.
 fn refuse(set: &mut ObjectSet, cfg: &Config, cat: &crate::pjsip::parser::Category, message: String) {
     set.rejected = true;
@@ -274,7 +281,7 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
             refuse(&mut set, cfg, &cfg.categories[sections[0]], message);
             continue;
         }
-        let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
+        let mut seen: rustc_hash::FxHashMap<Arc<str>, usize> = rustc_hash::FxHashMap::default();
         let mut duplicate = None;
         for &i in sections {
             if seen.insert(object_id(cfg, i), i).is_some() {
@@ -296,19 +303,16 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
             });
             continue;
         }
+        let kind_rules = option_rules::type_rules(&kind);
         for &i in sections {
             let cat = &cfg.categories[i];
-            let unknown = cat
-                .variables
-                .iter()
-                .find(|v| !v.name.starts_with('@') && !options::is_known_option(&kind, &v.name));
-            if let Some(v) = unknown {
-                set.rejected = true;
-                set.diagnostics.push(Diagnostic {
-                    severity: Severity::Error,
-                    file: cfg.path(v.origin.file).to_path_buf(),
-                    line: v.origin.line,
-                    message: format!(
+            // aco_process_var, line by line in order: an option the type does
+            // not have, or a value its handler fails on, refuses the object.
+            let mut refused = false;
+            for v in &cat.variables {
+                let rule = kind_rules.and_then(|r| r.get(&v.name));
+                if rule.is_none() && !v.name.starts_with('@') && !options::is_known_option(&kind, &v.name) {
+                    refuse_at(&mut set, cfg, v, format!(
                         "Could not find option suitable for category '{}' named '{}' at line {} of {}; \
                          Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",
                         cat.name,
@@ -316,38 +320,29 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                         v.origin.line,
                         cfg.path(v.origin.file).display(),
                         cat.name
-                    ),
-                });
-                continue;
-            }
-            // aco_process_var: each line through its option's handler, in order;
-            // the first one that fails refuses the object.
-            let mut refused = false;
-            for v in &cat.variables {
+                    ));
+                    refused = true;
+                    break;
+                }
+                let Some(rule) = rule else { continue };
                 let shown = if crate::secret::is_secret_name(&v.name) { crate::secret::REDACTED } else { &v.value };
-                match super::option_rules::verdict(&kind, &v.name, &v.value) {
-                    super::option_rules::Verdict::Accepted => {}
-                    super::option_rules::Verdict::Surprising(why) => set.diagnostics.push(Diagnostic {
+                match option_rules::verdict_of(rule, &v.name, &v.value) {
+                    Verdict::Accepted => {}
+                    Verdict::Surprising(why) => set.diagnostics.push(Diagnostic {
                         severity: Severity::Warning,
                         file: cfg.path(v.origin.file).to_path_buf(),
                         line: v.origin.line,
                         message: format!("{kind} '{}': {}={shown}: {why}", cat.name, v.name),
                     }),
-                    super::option_rules::Verdict::Refused(why) => {
-                        set.rejected = true;
-                        set.diagnostics.push(Diagnostic {
-                            severity: Severity::Error,
-                            file: cfg.path(v.origin.file).to_path_buf(),
-                            line: v.origin.line,
-                            message: format!(
-                                "Error parsing {}={shown} at line {} of {} ({why}); \
-                                 Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",
-                                v.name,
-                                v.origin.line,
-                                cfg.path(v.origin.file).display(),
-                                cat.name
-                            ),
-                        });
+                    Verdict::Refused(why) => {
+                        refuse_at(&mut set, cfg, v, format!(
+                            "Error parsing {}={shown} at line {} of {} ({why}); \
+                             Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",
+                            v.name,
+                            v.origin.line,
+                            cfg.path(v.origin.file).display(),
+                            cat.name
+                        ));
                         refused = true;
                         break;
                     }

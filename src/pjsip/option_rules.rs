@@ -47,21 +47,37 @@ pub fn rules(kind: &str) -> Option<&'static [OptionRule]> {
     TABLE.iter().find(|(k, _)| *k == kind).map(|(_, r)| *r)
 }
 
-/// The rule of one option (names compared case-insensitively, as sorcery does).
-/// Every variable of every object is looked up here: an index, not a scan.
-pub fn rule(kind: &str, name: &str) -> Option<&'static OptionRule> {
+/// One type's rules by lower-cased name.
+pub struct TypeRules(rustc_hash::FxHashMap<Box<str>, &'static OptionRule>);
+
+impl TypeRules {
+    /// Names compared case-insensitively, as sorcery does.
+    pub fn get(&self, name: &str) -> Option<&'static OptionRule> {
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.0.get(name.to_ascii_lowercase().as_str()).copied();
+        }
+        self.0.get(name).copied()
+    }
+}
+
+/// The rules of one type, indexed: every variable of every object is looked
+/// up, so a load takes this once per type and hashes once per variable.
+pub fn type_rules(kind: &str) -> Option<&'static TypeRules> {
     use rustc_hash::FxHashMap;
     use std::sync::OnceLock;
-    type ByName = FxHashMap<Box<str>, &'static OptionRule>;
-    static INDEX: OnceLock<FxHashMap<&'static str, ByName>> = OnceLock::new();
+    static INDEX: OnceLock<FxHashMap<&'static str, TypeRules>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        TABLE.iter().map(|(k, rules)| (*k, rules.iter().map(|r| (r.name.to_ascii_lowercase().into_boxed_str(), r)).collect())).collect()
+        TABLE
+            .iter()
+            .map(|(k, rules)| (*k, TypeRules(rules.iter().map(|r| (r.name.to_ascii_lowercase().into_boxed_str(), r)).collect())))
+            .collect()
     });
-    let by_name = index.get(kind)?;
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        return by_name.get(name.to_ascii_lowercase().as_str()).copied();
-    }
-    by_name.get(name).copied()
+    index.get(kind)
+}
+
+/// The rule of one option (names compared case-insensitively, as sorcery does).
+pub fn rule(kind: &str, name: &str) -> Option<&'static OptionRule> {
+    type_rules(kind)?.get(name)
 }
 
 /// How a value fares with its option's handler.
@@ -135,7 +151,14 @@ fn is_address(v: &str) -> bool {
 /// What Asterisk makes of `value` for option `name` of a `kind` object.
 /// Options the table does not know are the caller's to refuse.
 pub fn verdict(kind: &str, name: &str, value: &str) -> Verdict {
-    let Some(rule) = rule(kind, name) else { return Verdict::Accepted };
+    match rule(kind, name) {
+        Some(rule) => verdict_of(rule, name, value),
+        None => Verdict::Accepted,
+    }
+}
+
+/// What the option's handler makes of `value` (`name` as the config spells it).
+pub fn verdict_of(rule: &OptionRule, name: &str, value: &str) -> Verdict {
     match rule.kind {
         Kind::Bool => {
             if is_bool_word(value) {

@@ -11,29 +11,31 @@
 use super::objects::Object;
 use super::value::Value;
 
-/// An object's options in clear text (a secret's emptiness counts too),
-/// computed once per object: `Object::effective` walks every field.
-struct Values(Vec<(std::sync::Arc<str>, String)>);
+/// An object's options as they take effect, read straight from its fields
+/// (most objects are checked for a handful of options: nothing is copied).
+struct Values<'o>(&'o Object);
 
-impl Values {
-    fn of(obj: &Object) -> Self {
-        Values(
-            obj.effective()
-                .into_iter()
-                .map(|e| {
-                    let v = match &e.value {
-                        Value::Plain(s) => s.to_string(),
-                        Value::Secret(s) => s.expose().to_string(),
-                    };
-                    (e.name, v)
-                })
-                .collect(),
-        )
+fn clear(v: &Value) -> &str {
+    match v {
+        Value::Plain(s) => s,
+        Value::Secret(s) => s.expose(),
+    }
+}
+
+impl<'o> Values<'o> {
+    fn of(obj: &'o Object) -> Self {
+        Values(obj)
     }
 
-    /// An option's value as it takes effect.
+    /// A scalar option's value in effect: its last line.
     fn get(&self, name: &str) -> Option<String> {
-        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        self.0.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| clear(&f.value).to_string())
+    }
+
+    /// A list option's items from every line, joined with `,`.
+    fn joined(&self, name: &str) -> Option<String> {
+        let parts: Vec<&str> = self.0.fields.iter().filter(|f| f.name.eq_ignore_ascii_case(name)).map(|f| clear(&f.value)).collect();
+        (!parts.is_empty()).then(|| parts.join(","))
     }
 }
 
@@ -72,7 +74,7 @@ pub fn rejection(obj: &Object) -> Option<String> {
             if get("endpoint").is_none() {
                 return Some(format!("Identify '{name}' missing required endpoint name."));
             }
-            let matches = values.get("match").unwrap_or_default();
+            let matches = values.joined("match").unwrap_or_default();
             if matches.split(',').all(|m| m.trim().is_empty()) && get("match_header").is_none() && get("match_request_uri").is_none() {
                 return Some(format!("Identify '{name}' is not configured to match anything."));
             }
@@ -156,7 +158,7 @@ fn endpoint(values: &Values, name: &str) -> Option<String> {
 
 fn aor(values: &Values) -> Option<String> {
     // location.c: permanent_uri_handler.
-    let contacts = values.get("contact").unwrap_or_default();
+    let contacts = values.joined("contact").unwrap_or_default();
     contacts
         .split(',')
         .map(str::trim)

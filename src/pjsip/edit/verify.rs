@@ -9,7 +9,8 @@ use crate::pjsip::fs::MemFs;
 use crate::pjsip::objects::Object;
 use crate::pjsip::value::Value;
 use crate::pjsip::{PjsipConfig, Severity};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap;
+use std::collections::HashSet;
 
 /// A section as an edit names it, stable across the edit (line numbers are not).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -108,8 +109,10 @@ fn clear(v: &Value) -> &str {
     }
 }
 
-fn fields(o: &Object) -> Vec<(String, &str)> {
-    o.fields.iter().map(|f| (f.name.to_ascii_lowercase(), clear(&f.value))).collect()
+/// Same options, same values, same order: what Asterisk would apply is unchanged.
+fn same_fields(a: &Object, b: &Object) -> bool {
+    a.fields.len() == b.fields.len()
+        && a.fields.iter().zip(&b.fields).all(|(x, y)| x.name.eq_ignore_ascii_case(&y.name) && clear(&x.value) == clear(&y.value))
 }
 
 /// Messages without their numbers: a line moved by the edit is the same finding.
@@ -190,17 +193,17 @@ pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Res
     templates.dedup();
     let mut allowed = inheritors(old, &templates);
     allowed.extend(inheritors(new, &templates));
-    let old_objects: HashMap<(String, String), &Object> =
-        old.objects.iter().map(|o| ((o.kind.to_string(), o.name.to_string()), o)).collect();
-    let new_objects: HashMap<(String, String), &Object> =
-        new.objects.iter().map(|o| ((o.kind.to_string(), o.name.to_string()), o)).collect();
+    fn index(c: &PjsipConfig) -> FxHashMap<(&str, &str), &Object> {
+        c.objects.iter().map(|o| ((&*o.kind, &*o.name), o)).collect()
+    }
+    let (old_objects, new_objects) = (index(old), index(new));
     for (id, o) in &old_objects {
         if expect.may_change(o, &allowed) {
             continue;
         }
         match new_objects.get(id) {
             None => return Err(EditError::Unverified(format!("{} '{}' would disappear", id.0, id.1))),
-            Some(n) if fields(n) != fields(o) => {
+            Some(n) if !same_fields(n, o) => {
                 return Err(EditError::Unverified(format!("{} '{}' would change too", id.0, id.1)))
             }
             Some(_) => {}
@@ -212,7 +215,7 @@ pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Res
         }
     }
     for k in &expect.deleted {
-        if k.kind != "wizard" && new_objects.contains_key(&(k.kind.clone(), k.name.clone())) {
+        if k.kind != "wizard" && new_objects.contains_key(&(k.kind.as_str(), k.name.as_str())) {
             return Err(EditError::Unverified(format!("{} '{}' would still exist", k.kind, k.name)));
         }
     }
@@ -220,7 +223,7 @@ pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Res
         if k.kind == "template" || k.kind == "wizard" {
             continue;
         }
-        if !new_objects.contains_key(&(k.kind.clone(), k.name.clone())) {
+        if !new_objects.contains_key(&(k.kind.as_str(), k.name.as_str())) {
             return Err(EditError::Unverified(format!("Asterisk would not create {} '{}'", k.kind, k.name)));
         }
     }

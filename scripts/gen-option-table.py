@@ -1168,8 +1168,8 @@ def render_kind(kind):
     if k == "Int":
         return f"Kind::Int {{ min: {kind[1]}, max: {kind[2]} }}"
     if k == "Double":
-        lo = "f64::MIN" if kind[1] is None else repr(float(kind[1]))
-        hi = "f64::MAX" if kind[2] is None else repr(float(kind[2]))
+        lo = "f64::NEG_INFINITY" if kind[1] is None else repr(float(kind[1]))
+        hi = "f64::INFINITY" if kind[2] is None else repr(float(kind[2]))
         return f"Kind::Double {{ min: {lo}, max: {hi} }}"
     if k == "Enum":
         vals = ", ".join(rust_str(v) for v in kind[1])

@@ -93,6 +93,17 @@ impl PjsipConfig {
             set.diagnostics.extend(ws.diagnostics);
             set.rejected |= ws.rejected;
         }
+        let unsendable = validate::unsendable_registrations(&set.objects);
+        for (i, why) in unsendable.iter().rev() {
+            let o = set.objects.remove(*i);
+            set.rejected = true;
+            set.diagnostics.push(diagnostic::Diagnostic {
+                severity: diagnostic::Severity::Error,
+                file: o.defined_at.file.to_string().into(),
+                line: o.defined_at.line,
+                message: format!("{why}: it is not created"),
+            });
+        }
         let mut by_name = rustc_hash::FxHashMap::default();
         for (i, o) in set.objects.iter().enumerate() {
             by_name.entry((o.kind.clone(), o.name.clone())).or_insert(i);

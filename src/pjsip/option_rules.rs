@@ -120,6 +120,48 @@ fn c_integer(v: &str) -> Option<i128> {
     Some(if neg { -n } else { n })
 }
 
+/// strtod as ast_parse_arg(PARSE_DOUBLE) uses it: decimal or hex, `inf`
+/// and `nan`, nothing after, and no overflow or underflow (ERANGE).
+fn c_double(v: &str) -> Option<f64> {
+    let t = v.trim_start_matches([' ', '\t', '\n']);
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let lower = body.to_ascii_lowercase();
+    let x = if let Some(hex) = lower.strip_prefix("0x") {
+        let (int, frac) = hex.split_once('.').unwrap_or((hex, ""));
+        if (int.is_empty() && frac.is_empty()) || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let mut x = 0f64;
+        for c in int.chars() {
+            x = x * 16.0 + c.to_digit(16)? as f64;
+        }
+        let mut scale = 1.0 / 16.0;
+        for c in frac.chars() {
+            x += c.to_digit(16)? as f64 * scale;
+            scale /= 16.0;
+        }
+        x
+    } else if ["inf", "infinity", "nan"].contains(&lower.as_str()) || lower.starts_with("nan(") {
+        if lower.starts_with("nan") { f64::NAN } else { f64::INFINITY }
+    } else {
+        if !body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        let x: f64 = body.parse().ok()?;
+        let mantissa_nonzero = body.split(['e', 'E']).next().is_some_and(|m| m.chars().any(|c| ('1'..='9').contains(&c)));
+        // ERANGE: too large becomes HUGE_VAL, too small (below the normal range) underflows.
+        if x.is_infinite() || (mantissa_nonzero && x.abs() < f64::MIN_POSITIVE) {
+            return None;
+        }
+        x
+    };
+    Some(if neg { -x } else { x })
+}
+
 /// ast_app_parse_timelen: a number and an optional unit.
 fn is_timelen(v: &str) -> bool {
     let v = v.trim();
@@ -178,10 +220,10 @@ pub fn verdict_of(rule: &OptionRule, name: &str, value: &str) -> Verdict {
             Some(_) => Verdict::Accepted,
             None => Verdict::Refused(format!("'{value}' is not an integer")),
         },
-        Kind::Double { min, max } => match value.trim_start().parse::<f64>() {
-            Ok(x) if x < min || x > max => Verdict::Refused(format!("{x} is out of range {min}..{max}")),
-            Ok(_) => Verdict::Accepted,
-            Err(_) => Verdict::Refused(format!("'{value}' is not a number")),
+        Kind::Double { min, max } => match c_double(value) {
+            Some(x) if x < min || x > max => Verdict::Refused(format!("{x} is out of range {min}..{max}")),
+            Some(_) => Verdict::Accepted,
+            None => Verdict::Refused(format!("'{value}' is not a number")),
         },
         Kind::Enum { values, case_insensitive, also_bool } => {
             let hit = values.iter().any(|v| if case_insensitive { v.eq_ignore_ascii_case(value) } else { *v == value });
@@ -205,8 +247,82 @@ pub fn verdict_of(rule: &OptionRule, name: &str, value: &str) -> Verdict {
         Kind::Address if !value.is_empty() && !is_address(value) => {
             Verdict::Refused(format!("'{value}' is not an address (with an optional port)"))
         }
-        Kind::Acl => match value.split(',').map(str::trim).find(|m| !m.is_empty() && !validate::valid_match(m)) {
-            Some(bad) => Verdict::Refused(format!("'{bad}' is not an address or network")),
+        // res_pjsip_endpoint_identifier_ip.c trims each match and resolves names.
+        Kind::Acl if rule.handler == "ip_identify_match_handler" => {
+            match value.split(',').map(str::trim).find(|m| !m.is_empty() && !validate::valid_match(m)) {
+                Some(bad) => Verdict::Refused(format!("'{bad}' is not an address, network or host name")),
+                None => Verdict::Accepted,
+            }
+        }
+        // acl.c: ast_append_ha, on each comma-separated item as it stands.
+        Kind::Acl => match value.split(',').find(|m| !validate::valid_ha(m)) {
+            Some(bad) => Verdict::Refused(format!("'{bad}' is not an IP address or network (no blanks, no port)")),
+            None => Verdict::Accepted,
+        },
+        Kind::Custom => custom(rule, name, value),
+        _ => Verdict::Accepted,
+    }
+}
+
+/// sscanf("%d"): blanks, a sign, then a digit.
+fn leading_integer(v: &str) -> bool {
+    let v = v.trim_start();
+    let v = v.strip_prefix(['+', '-']).unwrap_or(v);
+    v.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn words_in(value: &str, allowed: &[&str]) -> Option<String> {
+    value.split(',').map(str::trim).filter(|w| !w.is_empty()).find(|w| !allowed.iter().any(|a| a.eq_ignore_ascii_case(w))).map(str::to_string)
+}
+
+/// The custom handlers whose rule is simple enough to state; the rest
+/// are taken as Asterisk's to judge.
+fn custom(rule: &OptionRule, name: &str, value: &str) -> Verdict {
+    let refuse = |why: String| Verdict::Refused(why);
+    match (rule.handler, name.to_ascii_lowercase().as_str()) {
+        ("ident_handler", _) => match words_in(value, &["username", "auth_username", "ip", "header", "request_uri"]) {
+            Some(w) => refuse(format!("'{w}' is not one of username, auth_username, ip, header, request_uri")),
+            None => Verdict::Accepted,
+        },
+        ("caller_id_privacy_handler", _) => {
+            const NAMES: [&str; 9] = [
+                "allowed_not_screened", "allowed_passed_screen", "allowed_failed_screen", "allowed", "prohib_not_screened",
+                "prohib_passed_screen", "prohib_failed_screen", "prohib", "unavailable",
+            ];
+            if NAMES.iter().any(|n| n.eq_ignore_ascii_case(value)) || leading_integer(value) {
+                Verdict::Accepted
+            } else {
+                refuse(format!("'{value}' is not one of {} or a number", NAMES.join(", ")))
+            }
+        }
+        ("named_groups_handler", _) if !value.is_empty() && value.split(',').all(|g| g.trim().is_empty()) => {
+            refuse("a list of group names that names none".into())
+        }
+        ("tos_handler" | "transport_tos_handler", _) => {
+            let dscp = |v: &str| {
+                let v = v.to_ascii_uppercase();
+                v == "EF" || (v.len() == 3 && v.starts_with("CS") && ('0'..='7').contains(&(v.as_bytes()[2] as char)))
+                    || (v.len() == 4 && v.starts_with("AF") && (b'1'..=b'4').contains(&v.as_bytes()[2]) && (b'1'..=b'3').contains(&v.as_bytes()[3]))
+            };
+            if dscp(value) || leading_integer(value) {
+                Verdict::Accepted
+            } else {
+                refuse(format!("'{value}' is not a DSCP name (CS0-CS7, AF11-AF43, EF) or a number"))
+            }
+        }
+        ("from_user_handler", _) => match value.chars().find(|c| !(c.is_ascii_alphanumeric() || "-._~%!$&'()*+,;=:".contains(*c))) {
+            Some(c) => refuse(format!("'{c}' may not appear in a From user")),
+            None => Verdict::Accepted,
+        },
+        ("dtls_handler", "dtls_rekey") if !leading_integer(value) => refuse(format!("'{value}' does not start with a number")),
+        ("follow_redirect_methods_handler", _) => match words_in(value, &["message"]) {
+            Some(w) => refuse(format!("'{w}' is not a method Asterisk follows redirects for (message)")),
+            None => Verdict::Accepted,
+        },
+        ("set_var_handler", _) if !value.is_empty() && !value.contains('=') => refuse("set_var needs NAME=VALUE".into()),
+        ("password_digest_handler", "md5_cred") if value.len() != 32 => refuse("an MD5 digest is 32 hex digits".into()),
+        ("uac_algorithms_handler" | "uas_algorithms_handler", _) => match words_in(value, &["MD5", "SHA-256", "SHA-512-256"]) {
+            Some(w) => refuse(format!("'{w}' is not one of MD5, SHA-256, SHA-512-256")),
             None => Verdict::Accepted,
         },
         _ => Verdict::Accepted,

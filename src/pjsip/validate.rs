@@ -39,6 +39,47 @@ impl<'o> Values<'o> {
     }
 }
 
+/// Registrations Asterisk would not start: sip_outbound_registration_regc_alloc
+/// needs a transport that can carry the REGISTER (the one named, or else one
+/// bound for the server URI's protocol: UDP unless it says otherwise), and
+/// without one the object is dropped (Asterisk logs nothing). Returns the
+/// indices into `objects` with the reason.
+pub fn unsendable_registrations(objects: &[Object]) -> Vec<(usize, String)> {
+    let get = |o: &Object, k: &str| o.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(k)).map(|f| f.value.shown().to_string());
+    let transports: Vec<(&str, String)> = objects
+        .iter()
+        .filter(|o| &*o.kind == "transport")
+        .map(|o| (&*o.name, get(o, "protocol").unwrap_or_else(|| "udp".into()).to_ascii_lowercase()))
+        .collect();
+    let mut out = Vec::new();
+    for (i, o) in objects.iter().enumerate().filter(|(_, o)| &*o.kind == "registration") {
+        if let Some(t) = get(o, "transport").filter(|t| !t.is_empty()) {
+            if !transports.iter().any(|(n, _)| *n == t) {
+                out.push((i, format!("outbound registration '{}' names transport '{t}', which Asterisk does not have", o.name)));
+            }
+            continue;
+        }
+        let uri = get(o, "server_uri").unwrap_or_default().to_ascii_lowercase();
+        let wanted = if uri.trim_start_matches('<').starts_with("sips:") {
+            "tls"
+        } else if let Some(p) = uri.split(";transport=").nth(1) {
+            match p.split([';', '>']).next().unwrap_or("udp") {
+                "tcp" => "tcp",
+                "tls" => "tls",
+                "ws" => "ws",
+                "wss" => "wss",
+                _ => "udp",
+            }
+        } else {
+            "udp"
+        };
+        if !transports.iter().any(|(_, p)| p == wanted) {
+            out.push((i, format!("outbound registration '{}': no {wanted} transport to send its REGISTER over", o.name)));
+        }
+    }
+    out
+}
+
 /// location.c: ast_sip_validate_uri_length's scheme test, `<…>` stripped first.
 fn is_sip_uri(uri: &str) -> bool {
     let uri = uri.trim();
@@ -75,6 +116,10 @@ pub fn rejection(obj: &Object) -> Option<String> {
                 return Some(format!("Identify '{name}' missing required endpoint name."));
             }
             let matches = values.joined("match").unwrap_or_default();
+            // ip_identify_apply: a header match is `Name: value`.
+            if let Some(h) = get("match_header").filter(|h| !h.contains(':')) {
+                return Some(format!("Identify '{name}' missing ':' separator in match_header '{h}'."));
+            }
             if matches.split(',').all(|m| m.trim().is_empty()) && get("match_header").is_none() && get("match_request_uri").is_none() {
                 return Some(format!("Identify '{name}' is not configured to match anything."));
             }
@@ -188,7 +233,8 @@ pub(crate) fn bad_codec(list: &str) -> Option<String> {
         let codec = match codec.rsplit_once(':') {
             // sscanf("%30d"): a number must lead; nothing at all reads as EOF and passes.
             Some((c, framing)) => {
-                let digits = framing.trim_start().trim_start_matches(['-', '+']);
+                let f = framing.trim_start();
+                let digits = f.strip_prefix(['-', '+']).unwrap_or(f);
                 if !framing.is_empty() && !digits.starts_with(|c: char| c.is_ascii_digit()) || framing.trim_start().starts_with('-') {
                     return Some(item.to_string());
                 }
@@ -224,15 +270,16 @@ fn truthy(v: &str) -> bool {
     ["yes", "true", "y", "t", "1", "on"].iter().any(|t| t.eq_ignore_ascii_case(v.trim()))
 }
 
-/// An identify match as acl.c's append_ha_core reads it: an optional `!`,
-/// an address (IPv4 with an optional `:port`, IPv6 bare or in brackets with
-/// an optional port), and an optional mask: a prefix length or an address of
-/// the same family. Names are resolved by Asterisk and taken as they are.
+/// An identify match as res_pjsip_endpoint_identifier_ip reads it: an
+/// optional `!`, an address (IPv4 with an optional `:port`, IPv6 bare or in
+/// brackets with an optional port, a zone allowed), and an optional mask:
+/// a prefix length or an address of the same family. Names are resolved by
+/// Asterisk and taken as they are.
 pub(crate) fn valid_match(m: &str) -> bool {
     let m = m.trim();
     let m = m.strip_prefix('!').unwrap_or(m).trim();
     let (addr, mask) = match m.split_once('/') {
-        Some((a, k)) => (a.trim(), Some(k.trim())),
+        Some((a, k)) => (a, Some(k)),
         None => (m, None),
     };
     let host = if let Some(rest) = addr.strip_prefix('[') {
@@ -242,14 +289,36 @@ pub(crate) fn valid_match(m: &str) -> bool {
     } else {
         addr
     };
-    let v4 = ipv4(host);
-    let v6 = host.parse::<std::net::Ipv6Addr>().is_ok();
-    if !v4 && !v6 {
-        return mask.is_none();
+    let is_name = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') && !host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if is_name && mask.is_none() {
+        return true;
+    }
+    ha_address(host, mask)
+}
+
+/// One item of an ACL as acl.c's ast_append_ha reads it, blanks and all:
+/// an optional `!`, a numeric address without a port, an optional mask.
+pub(crate) fn valid_ha(item: &str) -> bool {
+    let item = item.strip_prefix('!').unwrap_or(item);
+    let (addr, mask) = match item.split_once('/') {
+        Some((a, k)) => (a, Some(k)),
+        None => (item, None),
+    };
+    let host = addr.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(addr);
+    ha_address(host, mask)
+}
+
+/// A numeric address and its mask (append_ha_core, parse_cidr_mask): an
+/// IPv4-mapped IPv6 address is taken as IPv4, so its mask must fit 32 bits.
+fn ha_address(host: &str, mask: Option<&str>) -> bool {
+    let v6 = host.split_once('%').map_or(host, |(h, _)| h).parse::<std::net::Ipv6Addr>().ok();
+    let v4 = inet_aton(host).is_some() || v6.is_some_and(|a| a.to_ipv4_mapped().is_some());
+    if !v4 && v6.is_none() {
+        return false;
     }
     match mask {
         None => true,
-        Some(k) if k.contains('.') || k.contains(':') => if v4 { ipv4(k) } else { k.parse::<std::net::Ipv6Addr>().is_ok() },
+        Some(k) if k.contains('.') || k.contains(':') => if v4 { inet_aton(k).is_some() } else { k.parse::<std::net::Ipv6Addr>().is_ok() },
         // sscanf("%30d"): the leading digits.
         Some(k) => {
             let digits: String = k.chars().take_while(char::is_ascii_digit).collect();
@@ -258,10 +327,40 @@ pub(crate) fn valid_match(m: &str) -> bool {
     }
 }
 
-/// A dotted quad as getaddrinfo reads it (leading zeros allowed).
-fn ipv4(s: &str) -> bool {
+/// inet_aton, as getaddrinfo reads a numeric IPv4 host: one to four parts,
+/// each decimal, octal (leading 0) or hex (0x), the last filling the rest.
+fn inet_aton(s: &str) -> Option<u32> {
     let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(4);
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() && radix != 16 && !p.is_empty() {
+            values.push(0u64);
+            continue;
+        }
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        values.push(u64::from_str_radix(digits, radix).ok()?);
+    }
+    let (last, init) = values.split_last()?;
+    if init.iter().any(|v| *v > 255) || *last >= 1u64 << (8 * (4 - init.len())) {
+        return None;
+    }
+    let mut out: u64 = 0;
+    for (i, v) in init.iter().enumerate() {
+        out |= v << (24 - 8 * i);
+    }
+    Some((out | last) as u32)
 }
 
 #[cfg(test)]
@@ -300,5 +399,12 @@ mod tests {
         assert!(valid_match("2001:db8::/ffff:ffff::"));
         assert!(valid_match("192.000.002.010"));
         assert!(valid_match("pbx.example.net"));
+        // Recorded from Asterisk 22.10.1 (fidelity cases 101, 102).
+        assert!(!valid_match("192.0.2.08/32"));
+        assert!(valid_match("127.1/32"));
+        assert!(valid_match("fe80::1%lo/64"));
+        assert!(!valid_match("192.0.2.0 /24"));
+        assert!(!valid_match("::ffff:192.0.2.1/128"));
+        assert!(valid_ha("10.0.0.0/8") && !valid_ha(" 192.168.0.0/16") && !valid_ha("10.0.0.1:5060"));
     }
 }

@@ -47,7 +47,7 @@ pub enum Expect {
 pub struct Expectations {
     values: Vec<(SectionKey, String, Expect)>,
     /// Objects that may change: (type, id).
-    touched: HashSet<(String, String)>,
+    touched: Vec<(String, String)>,
     /// Wizard entries whose generated objects may change.
     wizards: Vec<String>,
     /// Templates whose inheritors may change.
@@ -68,7 +68,7 @@ impl Expectations {
         } else if f.kind == "wizard" {
             self.wizards.push(f.category().name.to_string());
         } else {
-            self.touched.insert((f.kind.clone(), f.category().name.to_string()));
+            self.touched.push((f.kind.clone(), f.category().name.to_string()));
         }
     }
 
@@ -77,10 +77,10 @@ impl Expectations {
     }
 
     fn may_change(&self, o: &Object, inheritors: &HashSet<(String, String)>) -> bool {
-        let id = (o.kind.to_string(), o.name.to_string());
-        self.touched.contains(&id)
-            || inheritors.contains(&id)
-            || self.created.iter().chain(&self.deleted).any(|k| k.name == *o.name && k.kind == *o.kind)
+        let is = |kind: &str, name: &str| *o.kind == *kind && *o.name == *name;
+        self.touched.iter().any(|(k, n)| is(k, n))
+            || self.created.iter().chain(&self.deleted).any(|k| is(&k.kind, &k.name))
+            || (!inheritors.is_empty() && inheritors.contains(&(o.kind.to_string(), o.name.to_string())))
             || (o.origin == crate::pjsip::Origin::Wizard
                 && self.wizards.iter().any(|w| *o.name == **w || o.name.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with('-'))))
     }

@@ -24,6 +24,7 @@ have node || apt_missing+=(nodejs)
 have npm || apt_missing+=(npm)
 have cc || apt_missing+=(build-essential)
 have curl || apt_missing+=(curl)
+have python3 || apt_missing+=(python3)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "apt: installing ${apt_missing[*]}"
   as_root apt-get update -qq

@@ -35,10 +35,8 @@ fn home(config: &Config, kind: &str, templates: &[String]) -> usize {
     let sibling = config
         .categories
         .iter()
-        .filter(of_kind)
-        .filter(|c| c.templates.first().map(|t| &**t) == templates.first().map(String::as_str))
-        .last()
-        .or_else(|| config.categories.iter().filter(of_kind).last())
+        .filter(of_kind).rfind(|c| c.templates.first().map(|t| &**t) == templates.first().map(String::as_str))
+        .or_else(|| config.categories.iter().rfind(of_kind))
         .or_else(|| templates.first().and_then(|t| category_named(config, t)));
     sibling.map(|c| c.origin.file).unwrap_or(0)
 }
@@ -150,6 +148,10 @@ fn rename(related: &str, sibling: &str, name: &str) -> String {
     }
 }
 
+/// A trio member as the sibling has it: its name made for the new
+/// endpoint, its templates, the options it copies.
+type Related = (String, Vec<String>, Vec<(String, String)>);
+
 /// An endpoint with its auth and aor, following the newest endpoint made
 /// from the same template: its naming, its auth's and aor's templates.
 pub(crate) fn trio(cfg: &PjsipConfig, plan: &mut Plan, name: &str, template: &str, password: &str) -> Result<(), EditError> {
@@ -160,10 +162,8 @@ pub(crate) fn trio(cfg: &PjsipConfig, plan: &mut Plan, name: &str, template: &st
     let sibling = config
         .categories
         .iter()
-        .filter(|c| !c.is_template && c.templates.iter().any(|t| **t == *template))
-        .filter(|c| c.first("type").is_some_and(|t| &*t.value == "endpoint"))
-        .last();
-    let related = |kind: &str, key: &str| -> Option<(String, Vec<String>, Vec<(String, String)>)> {
+        .filter(|c| !c.is_template && c.templates.iter().any(|t| **t == *template)).rfind(|c| c.first("type").is_some_and(|t| &*t.value == "endpoint"));
+    let related = |kind: &str, key: &str| -> Option<Related> {
         let s = sibling?;
         let other = single(s, key)?;
         let f = find(cfg, &Target::new(other.clone(), Some(kind))).ok()?;

@@ -140,16 +140,12 @@ pub fn replace_value(raw: &[u8], spans: &VarLine, value: &str) -> Vec<u8> {
 
 /// How the admin writes assignments in a section: `name=value` or `name = value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Default)]
 pub struct Style {
     before: Vec<u8>,
     after: Vec<u8>,
 }
 
-impl Default for Style {
-    fn default() -> Self {
-        Style { before: Vec::new(), after: Vec::new() }
-    }
-}
 
 impl Style {
     /// The spacing around `=` of an existing plain assignment.
@@ -184,7 +180,7 @@ impl Style {
 mod tests {
     use super::*;
 
-    fn value<'a>(raw: &'a [u8]) -> &'a [u8] {
+    fn value(raw: &[u8]) -> &[u8] {
         let s = lex(raw).unwrap();
         &raw[s.value]
     }

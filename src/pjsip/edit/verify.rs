@@ -159,9 +159,9 @@ pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Res
             return Err(EditError::Unverified(format!("{} moved between files", f.label())));
         }
         let cat = f.category();
-        let vars = cat.variables.iter().filter(|v| v.name.eq_ignore_ascii_case(key));
+        let mut vars = cat.variables.iter().filter(|v| v.name.eq_ignore_ascii_case(key));
         let got = match want {
-            Expect::Scalar(_) => Expect::Scalar(vars.last().map(|v| v.value.to_string())),
+            Expect::Scalar(_) => Expect::Scalar(vars.next_back().map(|v| v.value.to_string())),
             Expect::Items { .. } => {
                 let items: Vec<String> = vars.flat_map(|v| super::ops::items_of(key, &v.value)).collect();
                 Expect::Items { has: items, lacks: Vec::new() }

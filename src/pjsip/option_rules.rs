@@ -320,7 +320,20 @@ fn custom(rule: &OptionRule, name: &str, value: &str) -> Verdict {
             None => Verdict::Accepted,
         },
         ("set_var_handler", _) if !value.is_empty() && !value.contains('=') => refuse("set_var needs NAME=VALUE".into()),
-        ("password_digest_handler", "md5_cred") if value.len() != 32 => refuse("an MD5 digest is 32 hex digits".into()),
+        // config_auth.c: password_digest_handler, per comma-separated item:
+        // `ALGORITHM:digest`, or a bare MD5 digest, of the algorithm's length.
+        ("password_digest_handler", _) => {
+            for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                let (algorithm, digest) = item.split_once(':').map_or(("MD5", item), |(a, d)| (a.trim(), d));
+                let Some(len) = [("MD5", 32), ("SHA-256", 64), ("SHA-512-256", 64)].iter().find(|(a, _)| a.eq_ignore_ascii_case(algorithm)).map(|(_, l)| *l) else {
+                    return refuse(format!("'{algorithm}' is not one of MD5, SHA-256, SHA-512-256"));
+                };
+                if digest.len() != len {
+                    return refuse(format!("a {algorithm} digest is {len} characters, not {}", digest.len()));
+                }
+            }
+            Verdict::Accepted
+        }
         ("uac_algorithms_handler" | "uas_algorithms_handler", _) => match words_in(value, &["MD5", "SHA-256", "SHA-512-256"]) {
             Some(w) => refuse(format!("'{w}' is not one of MD5, SHA-256, SHA-512-256")),
             None => Verdict::Accepted,

@@ -1,7 +1,9 @@
 //! Writing edited config files so that nothing is lost: one writer at a
-//! time, across processes; a file is replaced whole or not at all; the
-//! version it replaces is kept as a backup; and an edit made on a view of
-//! the config that is no longer current is refused.
+//! time, across processes; an edit made on a view of the config that is no
+//! longer current is refused; the versions it replaces are kept as backups;
+//! and the files are replaced whole, all of them or none: every new file is
+//! complete and synced before the first rename, and a journal lets the next
+//! writer finish the renames of one that died between them.
 
 use super::edit::FileChange;
 use super::version::{changed_files, Version};
@@ -40,13 +42,15 @@ fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> Sto
     move |source| StoreError::Io { action, path: path.to_path_buf(), source }
 }
 
-/// The moments a write passes through, in order, for each file.
+/// The moments a write passes through, in order (the per-file ones once per file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Locked,
     BackedUp,
     TempWritten,
     TempSynced,
+    /// Every new file is ready and the journal says which renames follow.
+    Journaled,
     Renamed,
     DirSynced,
 }
@@ -88,26 +92,108 @@ impl Store {
         let dir = root.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let _lock = lock(dir, self.lock_wait)?;
         observe(Step::Locked, root);
-        remove_stale_temps(changes);
+        self.recover(root)?;
         // Under the lock, the files on disk must be the ones the edit was made on.
         let now = PjsipConfig::load(root);
         if Version::of(&now) != Version::of(base) {
             return Err(StoreError::Conflict { changed: changed_files(base, &now) });
         }
+        // A symlinked file is written where it points, and the link stays.
+        let targets: Vec<PathBuf> =
+            changes.iter().map(|c| fs::canonicalize(&c.path).map_err(io("resolve", &c.path))).collect::<Result<_, _>>()?;
+        // A writer that died before its journal left temporary files beside
+        // any of the config's files; under the lock, none is in use.
+        let every_file: Vec<PathBuf> = now.files().filter_map(|p| fs::canonicalize(p).ok()).collect();
+        remove_stale_temps(&every_file);
         let mut backups = Vec::new();
         for c in changes {
             backups.push(self.backup(root, c)?);
             observe(Step::BackedUp, &c.path);
         }
-        for c in changes {
-            replace(c, observe)?;
+        let backup_dir = self.backup_dir(root);
+        File::open(&backup_dir).and_then(|d| d.sync_all()).map_err(io("sync", &backup_dir))?;
+
+        let mut temps: Vec<PathBuf> = Vec::new();
+        for (c, target) in changes.iter().zip(&targets) {
+            match prepare(target, &c.after, observe) {
+                Ok(tmp) => temps.push(tmp),
+                Err(e) => {
+                    for t in &temps {
+                        let _ = fs::remove_file(t);
+                    }
+                    return Err(e);
+                }
+            }
         }
+        let journal = self.journal(root);
+        let pending: Vec<(PathBuf, PathBuf)> = temps.iter().cloned().zip(targets.iter().cloned()).collect();
+        if let Err(e) = write_journal(&journal, &pending) {
+            for t in &temps {
+                let _ = fs::remove_file(t);
+            }
+            return Err(e);
+        }
+        observe(Step::Journaled, root);
+        for (tmp, target) in &pending {
+            if let Err(e) = fs::rename(tmp, target) {
+                // Undo what was renamed, from the bytes it had: all or none.
+                for ((_, done), c) in pending.iter().zip(changes).take_while(|((t, _), _)| t != tmp) {
+                    let _ = prepare(done, &c.before, &mut |_, _| {}).and_then(|t| fs::rename(&t, done).map_err(io("restore", done)));
+                }
+                for (t, _) in &pending {
+                    let _ = fs::remove_file(t);
+                }
+                let _ = fs::remove_file(&journal);
+                return Err(io("rename over", target)(e));
+            }
+            observe(Step::Renamed, target);
+        }
+        sync_dirs(&targets)?;
+        observe(Step::DirSynced, root);
+        let _ = fs::remove_file(&journal);
         let after = PjsipConfig::load(root);
         Ok(Written { files: changes.iter().map(|c| c.path.clone()).collect(), backups, version: Version::of(&after) })
     }
 
+    /// Finishes the renames of a writer that died after its journal: every
+    /// file it names was complete and synced, so rolling forward gives the
+    /// whole edit. Returns the files it replaced.
+    pub fn recover(&self, root: &Path) -> Result<Vec<PathBuf>, StoreError> {
+        let journal = self.journal(root);
+        let Ok(text) = fs::read(&journal) else { return Ok(Vec::new()) };
+        let pending: Vec<(PathBuf, PathBuf)> = serde_json::from_slice(&text).unwrap_or_default();
+        let mut done = Vec::new();
+        for (tmp, target) in &pending {
+            if tmp.exists() {
+                fs::rename(tmp, target).map_err(io("finish the interrupted rename over", target))?;
+                done.push(target.clone());
+            }
+        }
+        let targets: Vec<PathBuf> = pending.into_iter().map(|(_, t)| t).collect();
+        sync_dirs(&targets)?;
+        fs::remove_file(&journal).map_err(io("remove", &journal))?;
+        Ok(done)
+    }
+
+    /// One config's own corner of the state directory: several PBXs' configs
+    /// may share it, so each is known by its directory's path.
+    fn config_id(root: &Path) -> String {
+        use sha2::{Digest, Sha256};
+        let dir = root.parent().and_then(|d| fs::canonicalize(d).ok()).unwrap_or_default();
+        let digest = Sha256::digest(dir.as_os_str().as_encoded_bytes());
+        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn backup_dir(&self, root: &Path) -> PathBuf {
+        self.state_dir.join("backups").join(Self::config_id(root))
+    }
+
+    fn journal(&self, root: &Path) -> PathBuf {
+        self.state_dir.join(format!("pending-{}.json", Self::config_id(root)))
+    }
+
     fn backup(&self, root: &Path, c: &FileChange) -> Result<PathBuf, StoreError> {
-        let dir = self.state_dir.join("backups");
+        let dir = self.backup_dir(root);
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let base = root.parent().unwrap_or(Path::new(""));
         let rel = c.path.strip_prefix(base).unwrap_or(&c.path);
@@ -176,9 +262,9 @@ fn temp_prefix(path: &Path) -> String {
 
 /// A writer that died between writing its temporary file and renaming it
 /// left that file behind; under the lock no other writer is using one.
-fn remove_stale_temps(changes: &[FileChange]) {
-    for c in changes {
-        let (Some(dir), prefix) = (c.path.parent(), temp_prefix(&c.path)) else { continue };
+fn remove_stale_temps(targets: &[PathBuf]) {
+    for t in targets {
+        let (Some(dir), prefix) = (t.parent(), temp_prefix(t)) else { continue };
         let Ok(entries) = fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) else { continue };
         for e in entries.flatten() {
             let name = e.file_name();
@@ -190,19 +276,37 @@ fn remove_stale_temps(changes: &[FileChange]) {
     }
 }
 
-/// Replaces one file whole: a temporary file beside it with the new bytes,
-/// synced, given the old file's owner, group and mode, renamed over it, and
-/// the directory synced so the rename itself survives a power cut.
-fn replace(c: &FileChange, observe: &mut dyn FnMut(Step, &Path)) -> Result<(), StoreError> {
-    let path = &c.path;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let meta = fs::metadata(path).map_err(io("read the metadata of", path))?;
-    let tmp = dir.join(format!("{}{}.tmp", temp_prefix(path), std::process::id()));
+/// The journal: which temporary file becomes which target, synced before
+/// the first rename.
+fn write_journal(path: &Path, pending: &[(PathBuf, PathBuf)]) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(pending).map_err(|e| io("record", path)(io::Error::other(e)))?;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io("create", dir))?;
+    }
+    let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode_private().open(path).map_err(io("create", path))?;
+    f.write_all(&bytes).map_err(io("write", path))?;
+    f.sync_all().map_err(io("sync", path))?;
+    Ok(())
+}
+
+fn sync_dirs(targets: &[PathBuf]) -> Result<(), StoreError> {
+    let mut dirs: Vec<&Path> = targets.iter().filter_map(|t| t.parent()).collect();
+    dirs.dedup();
+    for d in dirs {
+        File::open(d).and_then(|f| f.sync_all()).map_err(io("sync", d))?;
+    }
+    Ok(())
+}
+
+/// The new bytes of `target` in a temporary file beside it: created 0600
+/// (it holds passwords before its mode is set), given the target's owner,
+/// group and mode, written and synced.
+fn prepare(target: &Path, bytes: &[u8], observe: &mut dyn FnMut(Step, &Path)) -> Result<PathBuf, StoreError> {
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let meta = fs::metadata(target).map_err(io("read the metadata of", target))?;
+    let tmp = dir.join(format!("{}{}.tmp", temp_prefix(target), std::process::id()));
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(io("create", &tmp))?;
-        f.write_all(&c.after).map_err(io("write", &tmp))?;
-        observe(Step::TempWritten, path);
-        f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777)).map_err(io("set the mode of", &tmp))?;
+        let mut f = OpenOptions::new().write(true).create_new(true).mode_private().open(&tmp).map_err(io("create", &tmp))?;
         if let Err(e) = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid())) {
             // Only root gives a file away; a file we own already keeps its owner.
             let ours = f.metadata().map(|m| m.uid() == meta.uid() && m.gid() == meta.gid()).unwrap_or(false);
@@ -210,13 +314,12 @@ fn replace(c: &FileChange, observe: &mut dyn FnMut(Step, &Path)) -> Result<(), S
                 return Err(io("give the owner and group back to", &tmp)(e));
             }
         }
+        f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777)).map_err(io("set the mode of", &tmp))?;
+        f.write_all(bytes).map_err(io("write", &tmp))?;
+        observe(Step::TempWritten, target);
         f.sync_all().map_err(io("sync", &tmp))?;
-        observe(Step::TempSynced, path);
-        fs::rename(&tmp, path).map_err(io("rename over", path))?;
-        observe(Step::Renamed, path);
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync", dir))?;
-        observe(Step::DirSynced, path);
-        Ok(())
+        observe(Step::TempSynced, target);
+        Ok(tmp.clone())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

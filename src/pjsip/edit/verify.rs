@@ -1,6 +1,7 @@
 //! The edited files read again as Asterisk reads them: the edit stands only
-//! if the sections asked for say what was asked, and every other object is
-//! exactly what it was.
+//! if the sections asked for say what was asked, Asterisk would log no error
+//! it did not log before, every object the edit may change still exists, and
+//! every other object has exactly the options it had.
 
 use super::codecs::{self, Codecs};
 use super::target::{find, Found, Target};
@@ -115,9 +116,23 @@ fn same_fields(a: &Object, b: &Object) -> bool {
         && a.fields.iter().zip(&b.fields).all(|(x, y)| x.name.eq_ignore_ascii_case(&y.name) && clear(&x.value) == clear(&y.value))
 }
 
-/// Messages without their numbers: a line moved by the edit is the same finding.
+/// A finding as it reads wherever its line moved: "at line 12" and "at
+/// line 13" are the same finding; "endpoint '1001'" and "endpoint '1099'"
+/// are not.
 fn shape(message: &str) -> String {
-    message.chars().filter(|c| !c.is_ascii_digit()).collect()
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("line ").or_else(|| rest.find("Line ")) {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            out.push('#');
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Objects that inherit one of `templates`, by (type, id).
@@ -199,6 +214,12 @@ pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Res
     let (old_objects, new_objects) = (index(old), index(new));
     for (id, o) in &old_objects {
         if expect.may_change(o, &allowed) {
+            // It may change, but not vanish: a template edit that makes
+            // Asterisk refuse its inheritors is refused here.
+            let deleted = expect.deleted.iter().any(|k| k.kind == id.0 && k.name == id.1);
+            if !deleted && o.origin != crate::pjsip::Origin::Wizard && !new_objects.contains_key(id) {
+                return Err(EditError::Unverified(format!("Asterisk would no longer create {} '{}'", id.0, id.1)));
+            }
             continue;
         }
         match new_objects.get(id) {

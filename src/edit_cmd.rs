@@ -22,7 +22,8 @@ fn target(t: &TargetArgs) -> Target {
 /// `KEY=VALUE`, `KEY+=ITEM`, `KEY-=ITEM`.
 fn assignment(target: &Target, a: &str) -> Result<Change, String> {
     let Some(eq) = a.find('=') else {
-        return Err(format!("'{a}' is not KEY=VALUE, KEY+=ITEM or KEY-=ITEM"));
+        // The argument is not echoed: a mistyped `password:…` is still a password.
+        return Err("an argument is not KEY=VALUE, KEY+=ITEM or KEY-=ITEM".into());
     };
     let (key, value) = (&a[..eq], a[eq + 1..].to_string());
     let target = target.clone();
@@ -36,7 +37,7 @@ fn assignment(target: &Target, a: &str) -> Result<Change, String> {
 fn pairs(options: &[String]) -> Result<Vec<(String, String)>, String> {
     options
         .iter()
-        .map(|o| o.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("'{o}' is not KEY=VALUE")))
+        .map(|o| o.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| "an option is not KEY=VALUE".to_string()))
         .collect()
 }
 
@@ -76,8 +77,9 @@ pub fn run(command: PjsipCommand) -> ExitCode {
             for (f, b) in w.files.iter().zip(&w.backups) {
                 eprintln!("wrote {} (previous version kept as {})", f.display(), b.display());
             }
-            if let Some((auth, password)) = password {
-                // Shown once: only the phone that registers with it needs it.
+            if let Some((_, password)) = password {
+                // Shown once, on stdout: the phone that registers with it needs it.
+                let auth = edited.created.iter().find(|(k, _)| k == "auth").map_or("", |(_, n)| n.as_str());
                 println!("password for auth {auth}: {password}");
             }
             eprintln!("reload Asterisk to apply it: asterisk -rx 'module reload res_pjsip.so'");

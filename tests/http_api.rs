@@ -446,6 +446,9 @@ fn every_secret_name_is_redacted_in_config_page_log_and_ami_decode() {
         if *name == "md5_cred" {
             // An MD5 digest is 32 hex digits; Asterisk refuses any other length.
             (auth, wiz) = (format!("a{i}{}", "5ec7e7".repeat(5)), format!("b{i}{}", "5ec7e7".repeat(5)));
+        } else if *name == "password_digest" {
+            // ALGORITHM:digest, the digest of that algorithm's length.
+            (auth, wiz) = (format!("MD5:c{i}{}", "5ec7e7".repeat(5)), format!("MD5:d{i}{}", "5ec7e7".repeat(5)));
         }
         conf += &format!("[9{i}00]\ntype=endpoint\ncontext=default\nauth=9{i}00\naors=9{i}00\n\n");
         // An auth Asterisk creates: userpass needs a password (or its digest), md5 its md5_cred.

@@ -200,3 +200,43 @@ fn escapes_are_written_as_asterisk_reads_them() {
     assert_eq!(e.config.object("endpoint", "1002").unwrap().get("callerid").as_deref(), Some("Bob; the boss <1002>"));
     assert!(matches!(apply(&root, &[set("1002", "endpoint", "callerid", "a\nb")]), Err(EditError::Invalid(_))));
 }
+
+fn config(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("pjsip.conf");
+    std::fs::write(&root, text).unwrap();
+    (dir, root)
+}
+
+#[test]
+fn codec_lists_are_read_as_asterisk_cuts_them() {
+    let (_d, root) = config("[tpl](!)\ntype=endpoint\nallow=ulaw\n\n[e](tpl)\nallow=ulaw\ndisallow=g729|alaw\n");
+    // An added codec goes after the own disallow, which would take it back otherwise.
+    let e = apply(&root, &[Change::Add { target: target("e", "endpoint"), key: "allow".into(), items: vec!["alaw:20".into()] }]).unwrap();
+    assert!(String::from_utf8_lossy(&e.files[0].after).ends_with("disallow=g729|alaw\nallow=alaw:20\n"));
+    let e = apply(&root, &[Change::Add { target: target("e", "endpoint"), key: "allow".into(), items: vec!["!ulaw".into()] }]).unwrap();
+    assert!(String::from_utf8_lossy(&e.files[0].after).ends_with("allow=!ulaw\n"));
+    // ulaw is allowed by the template and by the own line: both must go.
+    let e = apply(&root, &[Change::Remove { target: target("e", "endpoint"), key: "allow".into(), items: vec!["ulaw".into()] }]).unwrap();
+    assert_eq!(changed_lines(&e)[0].1, vec!["-allow=ulaw".to_string(), "+disallow=ulaw".to_string()]);
+    let err = apply(&root, &[Change::Remove { target: target("e", "endpoint"), key: "disallow".into(), items: vec!["alaw".into()] }]).unwrap_err();
+    assert!(err.to_string().contains("use allow+="), "{err}");
+}
+
+#[test]
+fn a_new_line_goes_after_a_plus_equals_on_an_inherited_value() {
+    let (_d, root) = config("[tpl](!)\ntype=endpoint\ncontext=from-\n\n[e](tpl)\ncontext+=internal\ncallerid=E <1>\n");
+    let e = apply(&root, &[set("e", "endpoint", "context", "vip")]).unwrap();
+    assert_eq!(e.config.object("endpoint", "e").unwrap().get("context").as_deref(), Some("vip"));
+}
+
+#[test]
+fn an_edit_that_makes_asterisk_refuse_other_objects_is_refused() {
+    // 1099 is already refused for its session timers; raising the template's
+    // minimum would refuse 1001 the same way: a new finding, though alike but for its name.
+    let (_d, root) = config(
+        "[t](!)\ntype=endpoint\n\n[1001](t)\n\n[1099](t)\ntimers_min_se=100\ntimers_sess_expires=95\n",
+    );
+    let err = apply(&root, &[Change::Set { target: Target::new("t", Some("template")), key: "timers_min_se".into(), value: "2000".into() }]).unwrap_err();
+    assert!(matches!(err, EditError::Unverified(_)), "{err}");
+}

@@ -54,6 +54,24 @@ fn a_dry_run_prints_the_exact_diff_and_writes_nothing() {
 }
 
 #[test]
+fn a_refused_secret_is_not_repeated_back() {
+    let (_dir, root) = fixture();
+    let state = tempfile::tempdir().unwrap();
+    let r = root.display().to_string();
+    let digest = "0123456789abcdef0123456789abcde"; // 31 characters: Asterisk refuses it
+    for (args, secret) in [
+        (vec!["pjsip", "set", &r, "1001", "--type", "auth", "md5_cred=0123456789abcdef0123456789abcde"], digest),
+        (vec!["pjsip", "set", &r, "1001", "--type", "auth", "password= Hunter2-secret"], "Hunter2-secret"),
+        (vec!["pjsip", "set", &r, "1001", "--type", "auth", "password:Typo-secret"], "Typo-secret"),
+    ] {
+        let out = ispbx(&args, state.path());
+        assert_ne!(out.status.code(), Some(0));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains(secret), "{args:?}: {all}");
+    }
+}
+
+#[test]
 fn an_extension_is_created_changed_and_deleted_leaving_the_config_as_it_was() {
     let (dir, root) = fixture();
     let state = tempfile::tempdir().unwrap();
@@ -99,7 +117,7 @@ fn each_failure_has_its_exit_code_and_says_why() {
         (&["pjsip", "set", &r, "1001", "--type", "endpoint", "alow=ulaw"], 1, "endpoint has no option 'alow'"),
         (&["pjsip", "set", &r, "9999", "context=x"], 1, "no section named '9999'"),
         (&["pjsip", "delete", &r, "1001", "--type", "aor", "--write"], 1, "endpoint '1001' (aors="),
-        (&["pjsip", "set", &r, "1001", "context"], 2, "is not KEY=VALUE"),
+        (&["pjsip", "set", &r, "1001", "context"], 2, "an argument is not KEY=VALUE"),
         (&["pjsip", "set", "/nonexistent/pjsip.conf", "1001", "context=x"], 4, "cannot read /nonexistent/pjsip.conf"),
     ];
     for (args, code, says) in cases {

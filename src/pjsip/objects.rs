@@ -75,7 +75,7 @@ impl Object {
                     let list = out[i].list;
                     let e = &mut out[i];
                     if list {
-                        let joined = format!("{},{}", expose(&e.value), expose(&f.value));
+                        let joined = format!("{},{}", e.value.clear(), f.value.clear());
                         e.value = Value::new(Arc::from(joined), f.value.is_secret() || e.value.is_secret());
                         e.sources.push(f.provenance.clone());
                     } else {
@@ -105,13 +105,6 @@ impl Object {
     }
 }
 
-/// Joining list values needs the text; the result stays a secret when a part was one.
-fn expose(v: &Value) -> &str {
-    match v {
-        Value::Plain(s) => s,
-        Value::Secret(s) => s.expose(),
-    }
-}
 
 /// A file's objects and what was said while building them.
 #[derive(Debug, Clone, Default)]
@@ -328,6 +321,12 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                 let shown = if crate::secret::is_secret_name(&v.name) { crate::secret::REDACTED } else { &v.value };
                 match option_rules::verdict_of(rule, &v.name, &v.value) {
                     Verdict::Accepted => {}
+                    Verdict::Surprising(why) if shown == crate::secret::REDACTED => set.diagnostics.push(Diagnostic {
+                        severity: Severity::Warning,
+                        file: cfg.path(v.origin.file).to_path_buf(),
+                        line: v.origin.line,
+                        message: format!("{kind} '{}': {}={shown}: {}", cat.name, v.name, why.replace(&*v.value, shown)),
+                    }),
                     Verdict::Surprising(why) => set.diagnostics.push(Diagnostic {
                         severity: Severity::Warning,
                         file: cfg.path(v.origin.file).to_path_buf(),
@@ -335,6 +334,7 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                         message: format!("{kind} '{}': {}={shown}: {why}", cat.name, v.name),
                     }),
                     Verdict::Refused(why) => {
+                        let why = if shown == crate::secret::REDACTED && !v.value.is_empty() { why.replace(&*v.value, shown) } else { why };
                         refuse_at(&mut set, cfg, v, format!(
                             "Error parsing {}={shown} at line {} of {} ({why}); \
                              Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",

@@ -94,12 +94,17 @@ pub enum Verdict {
 const TRUE: [&str; 6] = ["yes", "true", "y", "t", "1", "on"];
 const FALSE: [&str; 6] = ["no", "false", "n", "f", "0", "off"];
 
+/// ast_true: what Asterisk reads as "yes".
+pub fn is_true(v: &str) -> bool {
+    TRUE.iter().any(|w| w.eq_ignore_ascii_case(v))
+}
+
 fn is_bool_word(v: &str) -> bool {
     TRUE.iter().chain(FALSE.iter()).any(|w| w.eq_ignore_ascii_case(v))
 }
 
 /// strtol/strtoul with base 0: blanks, a sign, `0x` hex, a leading-0 octal.
-fn c_integer(v: &str) -> Option<i128> {
+pub(crate) fn c_integer(v: &str) -> Option<i128> {
     let v = v.trim_start_matches([' ', '\t']);
     let (neg, v) = match v.as_bytes().first() {
         Some(b'-') => (true, &v[1..]),

@@ -28,10 +28,6 @@ pub fn is_known_option(kind: &str, name: &str) -> bool {
     FREE_FORM.contains(&kind) || option_rules::rule(kind, name).is_some() || pattern(kind, name).is_some()
 }
 
-pub fn accepts_any_option(kind: &str) -> bool {
-    FREE_FORM.contains(&kind)
-}
-
 /// Options whose every occurrence counts, in order (the others: the last one wins).
 pub fn is_list_option(kind: &str, name: &str) -> bool {
     option_rules::rule(kind, name).or_else(|| pattern(kind, name)).is_some_and(|r| r.list)
@@ -58,7 +54,7 @@ mod tests {
         for kind in types() {
             for o in option_rules::rules(kind).unwrap() {
                 // phoneprov passes names through to its templates as written (MAC, PROFILE).
-                assert!(accepts_any_option(kind) || o.name == o.name.to_ascii_lowercase(), "{kind}");
+                assert!(FREE_FORM.contains(&kind) || o.name == o.name.to_ascii_lowercase(), "{kind}");
                 assert!(is_known_option(kind, o.name) && is_known_option(kind, &o.name.to_ascii_uppercase()));
             }
         }

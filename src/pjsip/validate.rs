@@ -9,18 +9,10 @@
 //! parsing.
 
 use super::objects::Object;
-use super::value::Value;
 
 /// An object's options as they take effect, read straight from its fields
 /// (most objects are checked for a handful of options: nothing is copied).
 struct Values<'o>(&'o Object);
-
-fn clear(v: &Value) -> &str {
-    match v {
-        Value::Plain(s) => s,
-        Value::Secret(s) => s.expose(),
-    }
-}
 
 impl<'o> Values<'o> {
     fn of(obj: &'o Object) -> Self {
@@ -29,12 +21,12 @@ impl<'o> Values<'o> {
 
     /// A scalar option's value in effect: its last line.
     fn get(&self, name: &str) -> Option<String> {
-        self.0.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| clear(&f.value).to_string())
+        self.0.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.value.clear().to_string())
     }
 
     /// A list option's items from every line, joined with `,`.
     fn joined(&self, name: &str) -> Option<String> {
-        let parts: Vec<&str> = self.0.fields.iter().filter(|f| f.name.eq_ignore_ascii_case(name)).map(|f| clear(&f.value)).collect();
+        let parts: Vec<&str> = self.0.fields.iter().filter(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.value.clear()).collect();
         (!parts.is_empty()).then(|| parts.join(","))
     }
 }
@@ -132,7 +124,7 @@ pub fn rejection(obj: &Object) -> Option<String> {
         }
         "registration" => {
             // res_pjsip_outbound_registration.c: sip_outbound_registration_apply.
-            let line = truthy(&get("line").unwrap_or_default());
+            let line = super::option_rules::is_true(get("line").unwrap_or_default().trim());
             if get("server_uri").is_none() {
                 Some(format!("No server URI specified on outbound registration '{name}'"))
             } else if get("client_uri").is_none() {
@@ -220,15 +212,17 @@ const FORMATS: &[&str] = &[
     "silk16", "silk24",
 ];
 
+/// The items of an allow/disallow line as ast_format_cap_update_by_allow_disallow
+/// cuts them: the outer `(…)` goes, then `,` or `|` separate, blanks trimmed.
+pub(crate) fn codec_items(list: &str) -> impl Iterator<Item = &str> {
+    let blank = |c: char| (c as u32) < 33;
+    let list = if list.len() >= 2 && list.starts_with('(') && list.ends_with(')') { &list[1..list.len() - 1] } else { list };
+    list.split([',', '|']).map(move |i| i.trim_matches(blank))
+}
+
 /// The first item of an allow/disallow list Asterisk cannot parse.
 pub(crate) fn bad_codec(list: &str) -> Option<String> {
-    let blank = |c: char| (c as u32) < 33;
-    let mut list = list;
-    if list.len() >= 2 && list.starts_with('(') && list.ends_with(')') {
-        list = &list[1..list.len() - 1];
-    }
-    for item in list.split([',', '|']) {
-        let item = item.trim_matches(blank);
+    for item in codec_items(list) {
         let codec = item.strip_prefix('!').unwrap_or(item);
         let codec = match codec.rsplit_once(':') {
             // sscanf("%30d"): a number must lead; nothing at all reads as EOF and passes.
@@ -251,23 +245,10 @@ pub(crate) fn bad_codec(list: &str) -> Option<String> {
 
 /// ast_parse_arg(PARSE_UINT32): strtoul with base 0, no sign, nothing after.
 fn uint(v: &str) -> Option<u32> {
-    let v = v.trim();
-    let (digits, radix) = if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        (hex, 16)
-    } else if v.len() > 1 && v.starts_with('0') {
-        (&v[1..], 8)
-    } else {
-        (v, 10)
-    };
-    if digits.is_empty() && radix != 8 {
+    if v.trim_start().starts_with('-') {
         return None;
     }
-    u32::from_str_radix(if digits.is_empty() { "0" } else { digits }, radix).ok()
-}
-
-/// ast_true.
-fn truthy(v: &str) -> bool {
-    ["yes", "true", "y", "t", "1", "on"].iter().any(|t| t.eq_ignore_ascii_case(v.trim()))
+    super::option_rules::c_integer(v).and_then(|n| u32::try_from(n).ok())
 }
 
 /// An identify match as res_pjsip_endpoint_identifier_ip reads it: an

@@ -62,6 +62,15 @@ impl Value {
         matches!(self, Value::Secret(_))
     }
 
+    /// The text itself, secret or not: for comparing values and writing them
+    /// back to the config, never for showing.
+    pub fn clear(&self) -> &str {
+        match self {
+            Value::Plain(v) => v,
+            Value::Secret(s) => s.expose(),
+        }
+    }
+
     /// What may be shown: the text, or [`REDACTED`].
     pub fn shown(&self) -> &str {
         match self {

@@ -30,12 +30,6 @@ impl Version {
         Version(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
     }
 
-    /// Parses a version as [`Version::as_str`] prints it (an ETag's inside).
-    pub fn parse(s: &str) -> Option<Version> {
-        let s = s.trim().trim_start_matches("W/").trim_matches('"');
-        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Version(s.to_ascii_lowercase()))
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }

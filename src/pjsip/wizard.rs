@@ -28,13 +28,7 @@ fn is_true(cat: &Category, name: &str) -> bool {
     last(cat, name).is_some_and(|v| ast_true(&v.value))
 }
 
-/// ast_true: what Asterisk accepts as "yes".
-pub fn ast_true(v: &str) -> bool {
-    matches!(
-        v.to_ascii_lowercase().as_str(),
-        "yes" | "true" | "y" | "t" | "1" | "on"
-    )
-}
+use super::option_rules::is_true as ast_true;
 
 fn last<'c>(cat: &'c Category, name: &str) -> Option<&'c super::parser::Variable> {
     cat.variables.iter().rev().find(|v| *v.name == *name)

@@ -1,6 +1,7 @@
 //! What a section's `allow`/`disallow` lines leave allowed, line by line as
-//! ast_format_cap_update_by_allow_disallow reads them: `all`, `!codec`, and
-//! later lines overriding earlier ones.
+//! ast_format_cap_update_by_allow_disallow reads them: items cut as
+//! [`crate::pjsip::validate::codec_items`] cuts them, `all`, `!codec`,
+//! `codec:framing`, later lines overriding earlier ones.
 
 /// The codecs in effect, in the order they were allowed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,18 +34,22 @@ pub fn line<'a>(name: &str, value: &'a str) -> Option<(bool, &'a str)> {
     }
 }
 
+/// One item as `(allowing, codec)`: `!` turns allow into disallow, a
+/// `:framing` is not part of the name.
+pub fn item(allowing: bool, item: &str) -> (bool, String) {
+    let (allow, name) = match item.strip_prefix('!') {
+        Some(rest) => (!allowing, rest.trim()),
+        None => (allowing, item),
+    };
+    (allow, name.split(':').next().unwrap_or("").to_ascii_lowercase())
+}
+
 /// The effect of the lines, in order.
 pub fn effective<'a>(lines: impl Iterator<Item = (bool, &'a str)>) -> Codecs {
     let mut c = Codecs::default();
     for (allowing, value) in lines {
-        for item in value.split(',') {
-            let item = item.trim();
-            let (allow, name) = match item.strip_prefix('!') {
-                Some(rest) => (!allowing, rest.trim()),
-                None => (allowing, item),
-            };
-            // `ulaw:20` sets a framing; the codec is what comes before.
-            let name = name.split(':').next().unwrap_or("").to_ascii_lowercase();
+        for raw in crate::pjsip::validate::codec_items(value) {
+            let (allow, name) = item(allowing, raw);
             if name.is_empty() {
                 continue;
             }
@@ -81,5 +86,9 @@ mod tests {
         assert_eq!(c.list, vec!["alaw"]);
         let c = effective([(true, "all"), (false, "g729")].into_iter());
         assert!(c.all && c.allows("opus") && !c.allows("g729"));
+        let c = effective([(true, "ulaw"), (false, "g729|ulaw")].into_iter());
+        assert!(!c.allows("ulaw"));
+        let c = effective([(true, "(alaw|gsm)")].into_iter());
+        assert_eq!(c.list, vec!["alaw", "gsm"]);
     }
 }

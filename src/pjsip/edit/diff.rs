@@ -6,7 +6,7 @@
 
 use super::line;
 use super::FileChange;
-use crate::secret::{is_secret_name, mentions_secret, REDACTED};
+use crate::secret::{mentions_secret, REDACTED};
 use similar::{Algorithm, DiffOp};
 use std::fmt::Write;
 
@@ -14,7 +14,9 @@ use std::fmt::Write;
 /// not a plain assignment but mentions a secret is hidden whole.
 fn redact(raw: &[u8]) -> String {
     let text = match line::lex(raw) {
-        Some(spans) if is_secret_name(&String::from_utf8_lossy(&raw[spans.name.clone()])) && !spans.value.is_empty() => {
+        // Looser than the name rule: a byte order mark or a stray blank
+        // before `password` must not let it through.
+        Some(spans) if mentions_secret(&String::from_utf8_lossy(&raw[spans.name.clone()])) && !spans.value.is_empty() => {
             let mut out = raw[..spans.value.start].to_vec();
             out.extend_from_slice(REDACTED.as_bytes());
             out.extend_from_slice(&raw[spans.value.end..]);

@@ -27,10 +27,11 @@ use super::document::FileId;
 use super::PjsipConfig;
 use patch::FilePatch;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
-/// One change an admin asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One change an admin asks for. Its `Debug` shows no secret value.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Change {
     /// Give an option this value (for a list: exactly these items).
     Set { target: Target, key: String, value: String },
@@ -50,7 +51,7 @@ pub enum Change {
     Delete { target: Target, trio: bool, force: bool },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewObject {
     pub kind: String,
     pub name: String,
@@ -90,12 +91,45 @@ fn list(r: &[Referrer]) -> String {
     r.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
 }
 
-/// A file an edit changes: its bytes before and after.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file an edit changes: its bytes before and after (its `Debug` shows
+/// their sizes: the bytes hold passwords).
+#[derive(Clone, PartialEq, Eq)]
 pub struct FileChange {
     pub path: PathBuf,
     pub before: Vec<u8>,
     pub after: Vec<u8>,
+}
+
+impl fmt::Debug for FileChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FileChange({}, {} -> {} bytes)", self.path.display(), self.before.len(), self.after.len())
+    }
+}
+
+/// A value as `Debug` may show it.
+fn shown<'a>(key: &str, value: &'a str) -> &'a str {
+    if crate::secret::is_secret_name(key) { crate::secret::REDACTED } else { value }
+}
+
+impl fmt::Debug for NewObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let options: Vec<String> = self.options.iter().map(|(k, v)| format!("{k}={}", shown(k, v))).collect();
+        write!(f, "NewObject({} [{}]({}) {:?})", self.kind, self.name, self.templates.join(","), options)
+    }
+}
+
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Set { target, key, value } => write!(f, "Set({target:?} {key}={})", shown(key, value)),
+            Change::Unset { target, key } => write!(f, "Unset({target:?} {key})"),
+            Change::Add { target, key, items } => write!(f, "Add({target:?} {key} {:?})", items.iter().map(|i| shown(key, i)).collect::<Vec<_>>()),
+            Change::Remove { target, key, items } => write!(f, "Remove({target:?} {key} {:?})", items.iter().map(|i| shown(key, i)).collect::<Vec<_>>()),
+            Change::Create(new) => write!(f, "Create({new:?})"),
+            Change::CreateTrio { name, template, .. } => write!(f, "CreateTrio({name} from {template}, password {})", crate::secret::REDACTED),
+            Change::Delete { target, trio, force } => write!(f, "Delete({target:?} trio={trio} force={force})"),
+        }
+    }
 }
 
 /// A checked edit, ready to write.
@@ -107,6 +141,8 @@ pub struct Edited {
     pub notes: Vec<String>,
     /// The config as Asterisk would read it after the edit.
     pub config: PjsipConfig,
+    /// The objects the edit creates, as (type, id).
+    pub created: Vec<(String, String)>,
 }
 
 /// What one plan will do, before it is rendered and checked.
@@ -143,7 +179,8 @@ pub fn edit(cfg: &PjsipConfig, changes: &[Change]) -> Result<Edited, EditError> 
     let files = render(cfg, &plan);
     let config = verify::reload(cfg, &files);
     verify::check(cfg, &config, &plan.expect)?;
-    Ok(Edited { files, notes: plan.notes, config })
+    let created = plan.expect.created.iter().map(|k| (k.kind.clone(), k.name.clone())).collect();
+    Ok(Edited { files, notes: plan.notes, config, created })
 }
 
 /// A password for a new auth: 20 letters and digits from the OS's random

@@ -1,7 +1,7 @@
 //! Set, unset, add and remove: the option edits, planned as line operations
 //! where the values are written.
 
-use super::codecs;
+use super::codecs::{self, Codecs};
 use super::line::{self, Style};
 use super::target::{find, inherited, lines_of, own, Found, Scope, Target};
 use super::verify::{Expect, SectionKey};
@@ -9,6 +9,7 @@ use super::{EditError, Plan};
 use crate::pjsip::options;
 use crate::pjsip::parser::{Category, Location, Variable};
 use crate::pjsip::PjsipConfig;
+use crate::secret::REDACTED;
 
 /// res_pjsip_config_wizard's own options (the rest are `endpoint/…`, `aor/…`, …).
 const WIZARD_KEYS: &[&str] = &[
@@ -62,7 +63,7 @@ pub(crate) fn check_key(section_kind: &str, label: &str, key: &str, value: Optio
             )));
         }
         if !key.contains('/') {
-            return value.map_or(Ok(()), writable);
+            return value.map_or(Ok(()), |v| writable(key, v));
         }
     }
     if options::is_type(&kind) && !options::is_known_option(&kind, name) {
@@ -71,18 +72,32 @@ pub(crate) fn check_key(section_kind: &str, label: &str, key: &str, value: Optio
         )));
     }
     let Some(value) = value else { return Ok(()) };
-    writable(value)?;
+    writable(key, value)?;
     if options::is_type(&kind) {
         if let Err(why) = crate::pjsip::option_rules::check(&kind, name, value) {
-            return Err(EditError::Invalid(format!("{kind} option {name}={value}: {why}")));
+            let (shown, why) = shown(key, value, why);
+            return Err(EditError::Invalid(format!("{kind} option {name}={shown}: {why}")));
         }
     }
     Ok(())
 }
 
-fn writable(value: &str) -> Result<(), EditError> {
+/// A refused value as a message may show it: a secret's never.
+fn shown(key: &str, value: &str, why: String) -> (String, String) {
+    if crate::secret::is_secret_name(key) {
+        let why = if value.is_empty() { why } else { why.replace(value, REDACTED) };
+        (REDACTED.to_string(), why)
+    } else {
+        (value.to_string(), why)
+    }
+}
+
+fn writable(key: &str, value: &str) -> Result<(), EditError> {
     match line::unwritable(value) {
-        Some(why) => Err(EditError::Invalid(format!("'{value}': {why}"))),
+        Some(why) => {
+            let (shown, why) = shown(key, value, why.to_string());
+            Err(EditError::Invalid(format!("{key}='{shown}': {why}")))
+        }
         None => Ok(()),
     }
 }
@@ -112,14 +127,16 @@ fn place(f: &Found, at: Location) -> String {
     format!("{}:{}", f.config.path(at.file).display(), at.line)
 }
 
+/// A line an edit will not rewrite: Asterisk could read the result differently.
+fn not_plain(f: &Found, at: Location) -> EditError {
+    EditError::Unsafe(format!("{} is not a plain 'name = value' line (a block comment or an escape): edit it by hand", place(f, at)))
+}
+
 /// The new value goes in place of the old one on the line it was written on.
 fn replace_value(plan: &mut Plan, f: &Found, at: Location, value: &str) -> Result<(), EditError> {
     let raw = raw(f, at);
     let Some(spans) = line::lex(raw) else {
-        return Err(EditError::Unsafe(format!(
-            "{} is not a plain 'name = value' line (a block comment or an escape): edit it by hand",
-            place(f, at)
-        )));
+        return Err(not_plain(f, at));
     };
     let new = line::replace_value(raw, &spans, value);
     plan.patch(f.tree, at.file)
@@ -129,10 +146,7 @@ fn replace_value(plan: &mut Plan, f: &Found, at: Location, value: &str) -> Resul
 
 fn delete_line(plan: &mut Plan, f: &Found, at: Location) -> Result<(), EditError> {
     if line::lex(raw(f, at)).is_none() {
-        return Err(EditError::Unsafe(format!(
-            "{} is not a plain 'name = value' line (a block comment or an escape): edit it by hand",
-            place(f, at)
-        )));
+        return Err(not_plain(f, at));
     }
     plan.patch(f.tree, at.file)
         .delete(at.line)
@@ -152,9 +166,23 @@ pub(crate) fn style(f: &Found, cat: &Category) -> Style {
 /// Where a new own line goes: after the last own line of `key`, else after
 /// the section's last own line, else after its header.
 fn insertion_point(cat: &Category, key: &str) -> Location {
-    let last_of = |vars: &mut dyn Iterator<Item = &Variable>| vars.last().map(|v| lines_of(v).last().unwrap_or(v.origin));
-    last_of(&mut own(cat, key).into_iter())
-        .or_else(|| last_of(&mut cat.variables.iter().filter(|v| v.template.is_none())))
+    insertion_point_of(cat, &[key])
+}
+
+/// After the section's last own line of any of `keys` (a `+=` line on an
+/// inherited value counts: a new line before it would be appended to),
+/// else after its last own line, else after its header.
+fn insertion_point_of(cat: &Category, keys: &[&str]) -> Location {
+    let own_lines = |v: &Variable| -> Vec<Location> {
+        if v.template.is_none() { lines_of(v).collect() } else { v.appended.clone() }
+    };
+    let last = cat
+        .variables
+        .iter()
+        .filter(|v| keys.iter().any(|k| v.name.eq_ignore_ascii_case(k)))
+        .flat_map(own_lines)
+        .max_by_key(|l| (l.file, l.line));
+    last.or_else(|| cat.variables.iter().filter(|v| v.template.is_none()).last().map(|v| lines_of(v).last().unwrap_or(v.origin)))
         .unwrap_or(cat.origin)
 }
 
@@ -186,7 +214,7 @@ fn align(plan: &mut Plan, f: &Found, cat: &Category, keys: &[&str], wanted: &[(&
             }
             Some((name, value)) => {
                 if line::lex(raw(f, v.origin)).is_none() {
-                    return Err(EditError::Unsafe(format!("{} is not a plain 'name = value' line: edit it by hand", place(f, v.origin))));
+                    return Err(not_plain(f, v.origin));
                 }
                 plan.patch(f.tree, v.origin.file)
                     .replace(v.origin.line, style.line(name, value))
@@ -375,11 +403,21 @@ pub(crate) fn add(cfg: &PjsipConfig, plan: &mut Plan, target: &Target, key: &str
     plan.expect.touch(&f);
     let style = style(&f, cat);
     let lines = items.iter().map(|i| style.line(key, i)).collect();
-    insert_lines(plan, &f, insertion_point(cat, key), lines);
     if is_codec_key(&f, key) {
-        let (has, lacks) = if key.eq_ignore_ascii_case("allow") { (items.to_vec(), Vec::new()) } else { (Vec::new(), items.to_vec()) };
+        // After any own disallow too: a later disallow would take it back.
+        insert_lines(plan, &f, insertion_point_of(cat, &["allow", "disallow"]), lines);
+        let allowing = key.eq_ignore_ascii_case("allow");
+        let (mut has, mut lacks) = (Vec::new(), Vec::new());
+        for raw in items.iter().flat_map(|i| crate::pjsip::validate::codec_items(i)) {
+            match codecs::item(allowing, raw) {
+                (_, name) if name.is_empty() || name == "all" => {}
+                (true, name) => has.push(name),
+                (false, name) => lacks.push(name),
+            }
+        }
         plan.expect.push(key_of(&f), key, Expect::CodecItems { has, lacks });
     } else {
+        insert_lines(plan, &f, insertion_point(cat, key), lines);
         plan.expect.push(key_of(&f), key, Expect::Items { has: items.iter().flat_map(|i| items_of(key, i)).collect(), lacks: Vec::new() });
     }
     Ok(())
@@ -395,17 +433,23 @@ pub(crate) fn remove(cfg: &PjsipConfig, plan: &mut Plan, target: &Target, key: &
     if target.scope == Scope::Template {
         return Err(EditError::Invalid("remove from a template by naming the template itself".into()));
     }
-    plan.expect.touch(&f);
     let codec = is_codec_key(&f, key);
-    let same = |a: &str, b: &str| if codec { a.eq_ignore_ascii_case(b) } else { a == b };
-    // Codecs are removed from allow lines; other lists from their own lines.
-    let list_key = if codec { "allow" } else { key };
+    if codec && key.eq_ignore_ascii_case("disallow") {
+        return Err(EditError::Invalid("removing from disallow would allow a codec again: use allow+=".into()));
+    }
+    plan.expect.touch(&f);
+    let same = |a: &str, b: &str| if codec { codecs::item(true, a).1 == codecs::item(true, b).1 } else { a == b };
+    let parts_of = |v: &str| -> Vec<String> {
+        if codec { crate::pjsip::validate::codec_items(v).filter(|p| !p.is_empty()).map(str::to_string).collect() } else { items_of(key, v) }
+    };
     let mut removed = vec![false; items.len()];
-    for v in own(cat, list_key) {
+    // What each own line of the list says once the items are out (None: the line goes).
+    let mut rewritten: Vec<(Location, Option<String>)> = Vec::new();
+    for v in own(cat, key) {
         if !v.appended.is_empty() {
             continue;
         }
-        let parts = items_of(list_key, &v.value);
+        let parts = parts_of(&v.value);
         let kept: Vec<&String> = parts.iter().filter(|p| !items.iter().any(|i| same(p, i))).collect();
         if kept.len() == parts.len() {
             continue;
@@ -413,23 +457,31 @@ pub(crate) fn remove(cfg: &PjsipConfig, plan: &mut Plan, target: &Target, key: &
         for (i, item) in items.iter().enumerate() {
             removed[i] |= parts.iter().any(|p| same(p, item));
         }
-        if kept.is_empty() {
-            delete_line(plan, &f, v.origin)?;
-        } else {
-            let joined = kept.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
-            replace_value(plan, &f, v.origin, &joined)?;
+        let joined = (!kept.is_empty()).then(|| kept.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+        match &joined {
+            None => delete_line(plan, &f, v.origin)?,
+            Some(j) => replace_value(plan, &f, v.origin, j)?,
         }
+        rewritten.push((v.origin, joined));
     }
     if codec {
-        // What the remaining lines still allow is disallowed on a line of its own.
-        let all: Vec<(bool, String)> = cat
-            .variables
-            .iter()
-            .filter_map(|v| codecs::line(&v.name, &v.value).map(|(a, s)| (a, s.to_string())))
-            .collect();
-        let before = codecs::effective(all.iter().map(|(a, s)| (*a, s.as_str())));
-        let still: Vec<&String> = items.iter().filter(|i| before.allows(i) && !own(cat, "allow").iter().any(|v| items_of("allow", &v.value).iter().any(|p| same(p, i)))).collect();
-        let missing: Vec<&String> = items.iter().filter(|i| !before.allows(i)).collect();
+        let lines = |edited: bool| -> Codecs {
+            let owned: Vec<(bool, String)> = cat
+                .variables
+                .iter()
+                .filter_map(|v| {
+                    let (allowing, value) = codecs::line(&v.name, &v.value)?;
+                    match rewritten.iter().find(|(at, _)| edited && v.template.is_none() && *at == v.origin) {
+                        Some((_, Some(text))) => Some((allowing, text.clone())),
+                        Some((_, None)) => None,
+                        None => Some((allowing, value.to_string())),
+                    }
+                })
+                .collect();
+            codecs::effective(owned.iter().map(|(a, s)| (*a, s.as_str())))
+        };
+        let (before, after) = (lines(false), lines(true));
+        let missing: Vec<&String> = items.iter().filter(|i| !before.allows(&codecs::item(true, i).1)).collect();
         if !missing.is_empty() {
             return Err(EditError::NotFound(format!(
                 "{} does not allow {}",
@@ -437,12 +489,15 @@ pub(crate) fn remove(cfg: &PjsipConfig, plan: &mut Plan, target: &Target, key: &
                 missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
+        // What the remaining lines (a template's, say) still allow is disallowed on a line of its own.
+        let still: Vec<&String> = items.iter().filter(|i| after.allows(&codecs::item(true, i).1)).collect();
         if !still.is_empty() {
             let style = style(&f, cat);
             let lines = still.iter().map(|i| style.line("disallow", i)).collect();
-            insert_lines(plan, &f, insertion_point(cat, "allow"), lines);
+            insert_lines(plan, &f, insertion_point_of(cat, &["allow", "disallow"]), lines);
         }
-        plan.expect.push(key_of(&f), key, Expect::CodecItems { has: Vec::new(), lacks: items.to_vec() });
+        let lacks = items.iter().map(|i| codecs::item(true, i).1).collect();
+        plan.expect.push(key_of(&f), key, Expect::CodecItems { has: Vec::new(), lacks });
         return Ok(());
     }
     let from_template: Vec<&String> = items.iter().enumerate().filter(|(i, _)| !removed[*i]).map(|(_, s)| s).collect();

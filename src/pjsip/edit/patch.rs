@@ -26,10 +26,6 @@ pub struct FilePatch {
 pub struct Overlap(pub u32);
 
 impl FilePatch {
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
     pub fn replace(&mut self, line: u32, content: Vec<u8>) -> Result<(), Overlap> {
         let e = self.lines.entry(line).or_default();
         if e.replace.is_some() {

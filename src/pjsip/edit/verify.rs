@@ -8,7 +8,6 @@ use super::target::{find, Found, Target};
 use super::{EditError, FileChange, Tree};
 use crate::pjsip::fs::MemFs;
 use crate::pjsip::objects::Object;
-use crate::pjsip::value::Value;
 use crate::pjsip::{PjsipConfig, Severity};
 use rustc_hash::FxHashMap;
 use std::collections::HashSet;
@@ -103,17 +102,10 @@ pub fn reload(cfg: &PjsipConfig, changes: &[FileChange]) -> PjsipConfig {
     PjsipConfig::load_with(&fs, &root)
 }
 
-fn clear(v: &Value) -> &str {
-    match v {
-        Value::Plain(s) => s,
-        Value::Secret(s) => s.expose(),
-    }
-}
-
 /// Same options, same values, same order: what Asterisk would apply is unchanged.
 fn same_fields(a: &Object, b: &Object) -> bool {
     a.fields.len() == b.fields.len()
-        && a.fields.iter().zip(&b.fields).all(|(x, y)| x.name.eq_ignore_ascii_case(&y.name) && clear(&x.value) == clear(&y.value))
+        && a.fields.iter().zip(&b.fields).all(|(x, y)| x.name.eq_ignore_ascii_case(&y.name) && x.value.clear() == y.value.clear())
 }
 
 /// A finding as it reads wherever its line moved: "at line 12" and "at

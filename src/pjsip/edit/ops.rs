@@ -182,7 +182,7 @@ fn insertion_point_of(cat: &Category, keys: &[&str]) -> Location {
         .filter(|v| keys.iter().any(|k| v.name.eq_ignore_ascii_case(k)))
         .flat_map(own_lines)
         .max_by_key(|l| (l.file, l.line));
-    last.or_else(|| cat.variables.iter().filter(|v| v.template.is_none()).last().map(|v| lines_of(v).last().unwrap_or(v.origin)))
+    last.or_else(|| cat.variables.iter().rfind(|v| v.template.is_none()).map(|v| lines_of(v).last().unwrap_or(v.origin)))
         .unwrap_or(cat.origin)
 }
 

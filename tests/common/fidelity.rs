@@ -41,8 +41,16 @@ pub struct Section {
 pub struct View {
     /// GetConfig for pjsip.conf: its sections, or the error it answers.
     pub getconfig: Result<Vec<Section>, String>,
+    /// GetConfigJSON for pjsip.conf, as the text Asterisk sends (templates
+    /// included, which GetConfig leaves out), or the error it answers.
+    #[serde(default = "not_recorded")]
+    pub getconfigjson: Result<String, String>,
     /// The objects that exist after the load, as "type name", sorted.
     pub objects: BTreeSet<String>,
+}
+
+fn not_recorded() -> Result<String, String> {
+    Err("not recorded".into())
 }
 
 /// What Asterisk answered for a case, as recorded.
@@ -91,9 +99,40 @@ pub fn ispbx_view(case: &Path) -> View {
         LoadStatus::Invalid => Err("Config file has invalid format".to_string()),
         LoadStatus::Missing => Err("Config file not found".to_string()),
     };
+    let getconfigjson = match parsed.status {
+        LoadStatus::Loaded => Ok(config_json(&parsed)),
+        LoadStatus::Invalid => Err("Config file has invalid format".to_string()),
+        LoadStatus::Missing => Err("Config file not found".to_string()),
+    };
     let cfg = PjsipConfig::load(&conf);
     let objects = cfg.objects.iter().filter(|o| compared_type(&o.kind)).map(|o| format!("{} {}", o.kind, o.name)).collect();
-    View { getconfig, objects }
+    View { getconfig, getconfigjson, objects }
+}
+
+/// manager.c: action_getconfigjson's text for a parsed config: the
+/// categories ast_category_browse_filtered gives (templates are skipped, so
+/// its `istemplate` never shows), `templates`, then the variables, with
+/// json_escape's escaping (backslash and double quote only).
+fn config_json(cfg: &ispbx::pjsip::Config) -> String {
+    fn esc(s: &str) -> String {
+        s.chars().flat_map(|c| if c == '\\' || c == '"' { vec!['\\', c] } else { vec![c] }).collect()
+    }
+    let mut out = String::from("{");
+    for (i, c) in cfg.sections().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("\"{}\":{{", esc(&c.name)));
+        let mut fields: Vec<String> = Vec::new();
+        if !c.templates.is_empty() {
+            fields.push(format!("\"templates\":\"{}\"", c.templates.join(",")));
+        }
+        fields.extend(c.variables.iter().map(|v| format!("\"{}\":\"{}\"", esc(&v.name), esc(&v.value))));
+        out.push_str(&fields.join(","));
+        out.push('}');
+    }
+    out.push('}');
+    out
 }
 
 /// The lines of a case (every file, bytes as they are) with each
@@ -192,12 +231,26 @@ fn record_files(files: &Path, ports: &[u16]) -> Option<Recording> {
         // Recorded as it is: the config kills (or hangs) Asterisk. No object exists then.
         Err(died) => {
             let how = died.lines().next().unwrap_or("").to_string();
-            return Some(Recording { asterisk: "Asterisk 22".into(), view: View { getconfig: Err(format!("ASTERISK DIED: {how}")), objects: BTreeSet::new() }, log: Vec::new() });
+            let died = format!("ASTERISK DIED: {how}");
+            let view = View { getconfig: Err(died.clone()), getconfigjson: Err(died), objects: BTreeSet::new() };
+            return Some(Recording { asterisk: "Asterisk 22".into(), view, log: Vec::new() });
         }
     };
     let tap = AmiTap::connect(&ast.ami_addr(), "fidelity", AMI_SECRET);
     let mark = tap.send(&[("Action", "GetConfig"), ("Filename", "pjsip.conf"), ("ActionID", "gc")]);
     let getconfig = sections_of(&tap.response(mark, "gc"), ports);
+    let mark = tap.send(&[("Action", "GetConfigJSON"), ("Filename", "pjsip.conf"), ("ActionID", "gcj")]);
+    let answer = tap.response(mark, "gcj");
+    let getconfigjson = match answer.get("Response") {
+        Some("Success") => {
+            let mut json = answer.get("JSON").unwrap_or("").to_string();
+            for p in ports {
+                json = json.replace(&format!("127.0.0.1:{p}"), "127.0.0.1:0");
+            }
+            Ok(json)
+        }
+        _ => Err(answer.get("Message").unwrap_or("").to_string()),
+    };
 
     let mut objects = BTreeSet::new();
     for (kind, action, item) in AMI_LISTED {
@@ -243,7 +296,7 @@ fn record_files(files: &Path, ports: &[u16]) -> Option<Recording> {
         // The instance's directory changes every run.
         .map(|l| l.replace(&etc, ""))
         .collect();
-    Some(Recording { asterisk: version.split_whitespace().take(2).collect::<Vec<_>>().join(" "), view: View { getconfig, objects }, log })
+    Some(Recording { asterisk: version.split_whitespace().take(2).collect::<Vec<_>>().join(" "), view: View { getconfig, getconfigjson, objects }, log })
 }
 
 /// An object named `[]` gets a random UUID from sorcery: its shape is compared.
@@ -285,6 +338,9 @@ pub fn differences(asterisk: &View, ispbx: &View) -> Vec<String> {
         }
         (a, i) if a != i => out.push(format!("GetConfig: Asterisk {a:?}, ISPBX {i:?}")),
         _ => {}
+    }
+    if asterisk.getconfigjson != ispbx.getconfigjson {
+        out.push(format!("GetConfigJSON: Asterisk {:?}, ISPBX {:?}", asterisk.getconfigjson, ispbx.getconfigjson));
     }
     for o in asterisk_objects.difference(&ispbx_objects) {
         out.push(format!("object {o}: Asterisk has it, ISPBX not"));

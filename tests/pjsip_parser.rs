@@ -293,3 +293,23 @@ fn an_overlong_password_line_is_not_quoted() {
     assert!(all.contains("too long"));
     assert!(!all.contains("TopSecret"), "{all}");
 }
+
+#[test]
+fn an_include_loop_is_an_error_because_asterisk_crashes_on_it_but_a_deep_chain_is_not() {
+    let looped = load(&[
+        (ROOT, "[a]\ntype=aor\n#include \"loop-a.conf\"\n"),
+        ("/etc/asterisk/loop-a.conf", "#include \"loop-b.conf\"\n"),
+        ("/etc/asterisk/loop-b.conf", "#include \"loop-a.conf\"\n"),
+    ]);
+    let errors = messages(&looped, Severity::Error);
+    assert!(errors.iter().any(|m| m.contains("is a loop: Asterisk 22.10.1 crashes")), "{errors:?}");
+    // Eleven distinct files: past the depth limit, but no loop.
+    let mut files: Vec<(String, String)> = vec![(ROOT.into(), "#include \"f1.conf\"\n".into())];
+    for i in 1..12 {
+        files.push((format!("/etc/asterisk/f{i}.conf"), format!("#include \"f{}.conf\"\n", i + 1)));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let deep = load(&refs);
+    assert!(messages(&deep, Severity::Warning).iter().any(|m| m.contains("Maximum Include level")));
+    assert!(!messages(&deep, Severity::Error).iter().any(|m| m.contains("loop")));
+}

@@ -19,6 +19,11 @@ pub(super) enum FileResult {
 impl<'a> Parser<'a> {
     /// ast_config_internal_load + config_text_file_load's glob loop.
     pub(super) fn internal_load(&mut self, filename: &str, from: Option<(FileId, u32)>) -> FileResult {
+        let full = if filename.starts_with('/') || from.is_none() {
+            filename.to_string()
+        } else {
+            format!("{}/{}", self.etc_dir.display(), filename)
+        };
         if self.include_level == MAX_INCLUDE_LEVEL {
             if let Some((file, line)) = from {
                 self.fdiag(
@@ -27,16 +32,21 @@ impl<'a> Parser<'a> {
                     Severity::Warning,
                     format!("Maximum Include level ({MAX_INCLUDE_LEVEL}) exceeded"),
                 );
+                // config.c reads a loop ten levels deep and goes on; Asterisk
+                // 22.10.1 itself then dies at boot (fidelity case 50).
+                if self.include_stack.contains(&full) {
+                    self.fdiag(
+                        file,
+                        line,
+                        Severity::Error,
+                        format!("#include of {full} is a loop: Asterisk 22.10.1 crashes (SIGSEGV) loading this config; break the loop"),
+                    );
+                }
             }
             return FileResult::NotFound;
         }
         self.include_level += 1;
-
-        let full = if filename.starts_with('/') || from.is_none() {
-            filename.to_string()
-        } else {
-            format!("{}/{}", self.etc_dir.display(), filename)
-        };
+        self.include_stack.push(full.clone());
         let paths: Vec<PathBuf> = if has_glob_magic(&full) || full.contains('{') {
             let mut v = Vec::new();
             for alt in expand_braces(&full) {
@@ -106,6 +116,7 @@ impl<'a> Parser<'a> {
         if !matches!(result, FileResult::Invalid) {
             self.include_level -= 1;
         }
+        self.include_stack.pop();
         if count == 0 {
             return FileResult::NotFound;
         }

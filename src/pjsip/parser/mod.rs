@@ -74,6 +74,7 @@ pub fn load_with(fs: &dyn ConfigFs, path: &Path) -> Config {
         by_name: FxHashMap::default(),
         current: None,
         include_level: 0,
+        include_stack: Vec::new(),
         bytes_read: 0,
         names: FxHashMap::default(),
         buf: Vec::with_capacity(256),
@@ -107,6 +108,8 @@ struct Parser<'a> {
     /// cfg->current: where an included file's first lines go.
     current: Option<usize>,
     include_level: u32,
+    /// The files being read, outermost first: an include of one of them is a loop.
+    include_stack: Vec<String>,
     bytes_read: usize,
     names: FxHashMap<Box<[u8]>, Arc<str>>,
     buf: Vec<u8>,

@@ -106,11 +106,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let config = ConfigStore::open(args.pjsip_conf.clone()).await;
     config.spawn_watcher(std::time::Duration::from_millis(args.config_poll_ms.max(50)));
 
-    let detail = match (&args.ami_username, &secret) {
-        (Some(_), Some(_)) => "Connecting to Asterisk.",
-        _ => "No AMI user is configured (set ISPBX_AMI_USERNAME and ISPBX_AMI_SECRET or ISPBX_AMI_SECRET_FILE).",
+    let initial = match (&args.ami_username, &secret) {
+        (Some(_), Some(_)) => LiveSnapshot::disconnected("Connecting to Asterisk."),
+        _ => LiveSnapshot::not_configured(
+            "No AMI user is configured (set ISPBX_AMI_USERNAME and ISPBX_AMI_SECRET or ISPBX_AMI_SECRET_FILE).",
+        ),
     };
-    let (live, publisher) = Live::new(LiveSnapshot::disconnected(detail));
+    let (live, publisher) = Live::new(initial);
     if let (Some(user), Some(secret)) = (&args.ami_username, &secret) {
         use ispbx::ami::{client::ClientOptions, supervisor, Credentials};
         let mut client = ClientOptions::new(args.ami_addr.clone(), Credentials::new(user.clone(), secret.0.clone()));

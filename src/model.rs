@@ -111,6 +111,29 @@ pub struct ConfigStatus {
     pub error: Option<String>,
 }
 
+/// `GET /healthz`: the process answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Health {
+    #[cfg_attr(feature = "ssr", schema(example = "ok"))]
+    pub status: String,
+}
+
+/// `GET /readyz`: whether ISPBX can answer truthfully, and why not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Readiness {
+    /// A config is loaded, and AMI is connected or deliberately not configured.
+    pub ready: bool,
+    /// `loaded`, `loaded (a newer edit is broken; the last good one is served)`, or `none`.
+    pub config: String,
+    /// `connected`, `not configured` or `down`.
+    pub ami: String,
+    /// What is wrong, when not ready (or what to know while ready).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// `GET /`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -20,6 +20,8 @@ pub const DOCUMENTED: [&str; 4] = [ROOT, ENDPOINTS, ENDPOINT, ENDPOINT_CONFIG];
 
 // Served by the server alone (not pages of the dashboard).
 pub const OPENAPI: &str = "/openapi.json";
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
 pub const DOCS: &str = "/docs";
 
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,

@@ -6,6 +6,7 @@
 mod common;
 
 use common::serve::{eventually, get, request, Proc, Reply, WAIT};
+use ispbx::routes;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -553,4 +554,43 @@ fn server_functions_answer_bad_arguments_with_400() {
     let (status, raw) = post("extension=1001", form);
     assert_eq!(status, 200, "{raw}");
     assert!(raw.contains("\"objectname\":\"1001\""), "{raw}");
+}
+
+#[test]
+fn health_and_readiness_say_what_a_supervisor_needs() {
+    let conf_dir = config_copy();
+    let conf = conf_dir.path().join("pjsip.conf");
+
+    // AMI configured and up: ready.
+    let pbx = simulator(&conf);
+    let s = server(&conf, &pbx.ami, &[]);
+    let h = get(&s.addr, routes::HEALTHZ);
+    assert_eq!((h.status, h.json()), (200, serde_json::json!({"status": "ok"})));
+    assert_eq!(h.header("cache-control"), Some("no-store"));
+    let ready = eventually(&s.addr, routes::READYZ, "ready", |r| r.status == 200);
+    assert_eq!(ready.json(), serde_json::json!({"ready": true, "config": "loaded", "ami": "connected"}));
+
+    // AMI configured and down: not ready, and why.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let down = server(&conf, &closed, &[]);
+    let r = get(&down.addr, routes::READYZ);
+    assert_eq!(r.status, 503);
+    let body = r.json();
+    assert_eq!((body["ready"].clone(), body["ami"].clone(), body["config"].clone()), (false.into(), "down".into(), "loaded".into()));
+    assert!(body["reason"].as_str().is_some_and(|r| r.starts_with("AMI: ")), "{body}");
+    assert_eq!(get(&down.addr, routes::HEALTHZ).status, 200);
+
+    // No AMI user on purpose: the config alone is served, and that is ready.
+    let alone = Proc::spawn(&["serve"], &[("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap())]);
+    let addr = alone.wait_for("listening on http://").split_whitespace().next().unwrap().to_string();
+    let r = get(&addr, routes::READYZ);
+    assert_eq!((r.status, r.json()["ami"].clone()), (200, "not configured".into()));
+
+    // No config at all: not ready.
+    let missing = conf_dir.path().join("nonexistent.conf");
+    let none = Proc::spawn(&["serve"], &[("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", missing.to_str().unwrap())]);
+    let addr = none.wait_for("listening on http://").split_whitespace().next().unwrap().to_string();
+    let r = get(&addr, routes::READYZ);
+    assert_eq!((r.status, r.json()["config"].clone()), (503, "none".into()));
+    assert!(r.json()["reason"].as_str().is_some_and(|r| r.contains("nonexistent.conf")), "{}", r.text());
 }

@@ -12,6 +12,8 @@ use tokio::sync::watch;
 #[derive(Clone, Debug)]
 pub struct LiveSnapshot {
     pub connected: bool,
+    /// An AMI user is configured: without one, no connection is expected.
+    pub configured: bool,
     /// Why not connected, for the banner and the API's `ami.detail`.
     pub detail: Option<String>,
     /// Empty while not connected.
@@ -20,11 +22,16 @@ pub struct LiveSnapshot {
 
 impl LiveSnapshot {
     pub fn connected(pbx: Arc<PbxState>) -> Self {
-        LiveSnapshot { connected: true, detail: None, pbx }
+        LiveSnapshot { connected: true, configured: true, detail: None, pbx }
     }
 
     pub fn disconnected(detail: impl Into<String>) -> Self {
-        LiveSnapshot { connected: false, detail: Some(detail.into()), pbx: Arc::default() }
+        LiveSnapshot { connected: false, configured: true, detail: Some(detail.into()), pbx: Arc::default() }
+    }
+
+    /// No AMI user is configured: the config alone is served, on purpose.
+    pub fn not_configured(detail: impl Into<String>) -> Self {
+        LiveSnapshot { configured: false, ..Self::disconnected(detail) }
     }
 
     /// An endpoint as Asterisk reports it, while connected.

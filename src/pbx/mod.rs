@@ -76,6 +76,30 @@ impl PbxSnapshot {
         ConfigStatus { path: self.config_path.to_string(), error: self.config.error.clone() }
     }
 
+    /// `GET /readyz`: ready when a config is loaded and AMI is connected or
+    /// deliberately not configured.
+    pub fn readiness(&self) -> crate::model::Readiness {
+        let config = match (&self.config.good, &self.config.error) {
+            (Some(_), None) => "loaded",
+            (Some(_), Some(_)) => "loaded (a newer edit is broken; the last good one is served)",
+            (None, _) => "none",
+        };
+        let ami = match (self.live.connected, self.live.configured) {
+            (true, _) => "connected",
+            (false, false) => "not configured",
+            (false, true) => "down",
+        };
+        let ready = self.config.good.is_some() && (self.live.connected || !self.live.configured);
+        let reason = if self.config.good.is_none() {
+            Some(format!("no PJSIP configuration Asterisk would load at {}: {}", self.config_path, self.config.error.as_deref().unwrap_or("not read yet")))
+        } else if self.live.configured && !self.live.connected {
+            Some(format!("AMI: {}", self.live.detail.as_deref().unwrap_or("not connected")))
+        } else {
+            self.config.error.clone()
+        };
+        crate::model::Readiness { ready, config: config.into(), ami: ami.into(), reason }
+    }
+
     /// `GET /endpoints`: every endpoint of the config and of Asterisk.
     pub fn endpoint_list(&self) -> Result<EndpointListResponse, PbxError> {
         Ok(endpoints::endpoint_list(self.config()?, self.config_status(), &self.live))

@@ -4,7 +4,7 @@
 
 use super::app_state::AppState;
 use super::error::ApiError;
-use super::{api, openapi, server_fn_status};
+use super::{api, health, openapi, server_fn_status};
 use crate::routes;
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
@@ -39,6 +39,8 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::ENDPOINTS, get(api::endpoints))
         .route(routes::ENDPOINT, get(api::endpoint))
         .route(routes::ENDPOINT_CONFIG, get(api::endpoint_config))
+        .route(routes::HEALTHZ, get(health::healthz))
+        .route(routes::READYZ, get(health::readyz))
         .merge(openapi::routes())
         .leptos_routes_with_context(&state, pages, move || provide_context(pbx.clone()), move || {
             crate::app::shell(shell_options.clone())

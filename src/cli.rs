@@ -204,6 +204,12 @@ impl WriteArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AmiAuth {
     Plain,
     Md5,
@@ -264,6 +270,10 @@ pub struct ServeArgs {
     /// How often the config files are checked for changes, in milliseconds.
     #[arg(long, env = "ISPBX_CONFIG_POLL_MS", default_value_t = 1000)]
     pub config_poll_ms: u64,
+
+    /// `text` for people, `json` (one object per line) for the journal and log shippers.
+    #[arg(long, env = "ISPBX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Where the built site (pkg/, CSS, WASM) is [default: LEPTOS_SITE_ROOT or target/site].
     #[arg(long, env = "ISPBX_SITE_ROOT")]

@@ -73,14 +73,16 @@ async fn serve(args: ServeArgs) -> ExitCode {
     use ispbx::pbx::{ConfigStore, Live, LiveSnapshot, Pbx};
     use ispbx::server::{app_state::AppState, router};
 
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=info".into()),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        cli::LogFormat::Json => logs.json().with_current_span(true).init(),
+        cli::LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
 
     let addr = args.listen_addr();
     // cargo-leptos's settings (Cargo.toml, LEPTOS_* variables); ours win where they overlap.

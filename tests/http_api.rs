@@ -594,3 +594,37 @@ fn health_and_readiness_say_what_a_supervisor_needs() {
     assert_eq!((r.status, r.json()["config"].clone()), (503, "none".into()));
     assert!(r.json()["reason"].as_str().is_some_and(|r| r.contains("nonexistent.conf")), "{}", r.text());
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_request_span() {
+    let conf_dir = config_copy();
+    let conf = conf_dir.path().join("pjsip.conf");
+    let s = Proc::spawn(
+        &["serve"],
+        &[("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()), ("ISPBX_LOG_FORMAT", "json"), ("RUST_LOG", "info,tower_http=debug")],
+    );
+    let rest = s.wait_for("listening on http://");
+    let addr: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
+    assert_eq!(get(&addr, "/endpoints/1001").status, 200);
+    let log = eventually_log(&s, "/endpoints/1001");
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+    }
+    assert!(
+        log.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).any(|v| v["span"]["path"] == "/endpoints/1001"),
+        "a request's lines carry its span: {log}"
+    );
+}
+
+/// The log once it has a line mentioning `what` (the server logs requests as they finish).
+fn eventually_log(p: &Proc, what: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let log = p.log();
+        if log.contains(what) || Instant::now() > deadline {
+            return log;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

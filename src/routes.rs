@@ -22,6 +22,7 @@ pub const DOCUMENTED: [&str; 4] = [ROOT, ENDPOINTS, ENDPOINT, ENDPOINT_CONFIG];
 pub const OPENAPI: &str = "/openapi.json";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
+pub const METRICS: &str = "/metrics";
 pub const DOCS: &str = "/docs";
 
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,

@@ -628,3 +628,34 @@ fn eventually_log(p: &Proc, what: &str) -> String {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn metrics_count_what_prometheus_needs_without_unbounded_labels() {
+    let conf_dir = config_copy();
+    let conf = conf_dir.path().join("pjsip.conf");
+    let pbx = simulator(&conf);
+    let s = server(&conf, &pbx.ami, &[]);
+    let list = eventually(&s.addr, "/endpoints", "AMI connected", connected).json();
+    assert_eq!(get(&s.addr, "/endpoints/1001").status, 200);
+    assert_eq!(get(&s.addr, "/endpoints/no-such-thing").status, 404);
+    assert_eq!(get(&s.addr, "/not/a/route/x9y8z7").status, 404);
+    let m = get(&s.addr, routes::METRICS);
+    assert_eq!(m.status, 200);
+    assert!(m.header("content-type").is_some_and(|c| c.starts_with("application/openmetrics-text")));
+    let text = m.text();
+    let value = |line: &str| -> f64 {
+        text.lines().find_map(|l| l.strip_prefix(line)).unwrap_or_else(|| panic!("no {line} in:\n{text}")).trim().parse().unwrap()
+    };
+    assert_eq!(value("ispbx_ami_up "), 1.0);
+    assert_eq!(value("ispbx_config_loaded "), 1.0);
+    let count = |state: &str| list["endpoints"].as_array().unwrap().iter().filter(|e| e["state"] == state).count() as f64;
+    for state in ["online", "offline", "unmonitored"] {
+        assert_eq!(value(&format!("ispbx_endpoints{{state=\"{state}\"}} ")), count(state), "{state}");
+    }
+    assert_eq!(value("ispbx_http_requests_total{route=\"/endpoints/{extension}\",method=\"GET\",status=\"200\"} "), 1.0);
+    assert_eq!(value("ispbx_http_requests_total{route=\"/endpoints/{extension}\",method=\"GET\",status=\"404\"} "), 1.0);
+    assert!(text.contains("ispbx_http_request_duration_seconds_bucket{le="), "{text}");
+    // A path is never a label: the unknown one is counted as unmatched.
+    assert!(!text.contains("x9y8z7") && !text.contains("no-such-thing") && text.contains("route=\"unmatched\""), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"));
+}

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pbx: Pbx,
+    pub metrics: Arc<super::metrics::Metrics>,
     list_cache: Arc<Mutex<Option<ListCache>>>,
 }
 
@@ -33,7 +34,7 @@ impl FromRef<AppState> for LeptosOptions {
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pbx: Pbx) -> Self {
-        AppState { leptos_options, pbx, list_cache: Arc::default() }
+        AppState { leptos_options, pbx, metrics: Arc::default(), list_cache: Arc::default() }
     }
 
     /// The list as JSON. Pollers ask far more often than Asterisk or the files

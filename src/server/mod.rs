@@ -8,6 +8,7 @@ pub mod app_state;
 pub mod error;
 pub mod health;
 pub mod json_body;
+pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
 pub mod router;

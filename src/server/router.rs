@@ -4,7 +4,7 @@
 
 use super::app_state::AppState;
 use super::error::ApiError;
-use super::{api, health, openapi, server_fn_status};
+use super::{api, health, metrics, openapi, server_fn_status};
 use crate::routes;
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
@@ -34,6 +34,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
     );
     let shell_options = state.leptos_options.clone();
     let pbx = state.pbx.clone();
+    let counted = state.metrics.clone();
     let app = Router::new()
         .route(routes::ROOT, get(api::root))
         .route(routes::ENDPOINTS, get(api::endpoints))
@@ -41,13 +42,16 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::ENDPOINT_CONFIG, get(api::endpoint_config))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
+        .route(routes::METRICS, get(metrics::scrape))
         .merge(openapi::routes())
         .leptos_routes_with_context(&state, pages, move || provide_context(pbx.clone()), move || {
             crate::app::shell(shell_options.clone())
         })
         .fallback(api::fallback)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .with_state(state);
+        .with_state(state)
+        // Inside the router, so each request's matched route pattern is known.
+        .layer(axum::middleware::from_fn_with_state(counted, metrics::track));
 
     let limit = opts.request_timeout;
     let server_fns = server_fn_status::server_fn_paths();

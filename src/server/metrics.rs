@@ -1,0 +1,154 @@
+//! `/metrics` in Prometheus' format (OpenMetrics text, `prometheus-client`).
+//!
+//! Gauges of the PBX (endpoints by state, contacts by status, AMI up, the
+//! config) are read from the current snapshot at each scrape: nothing to
+//! keep in step. HTTP requests are counted by route pattern, method and
+//! status, with a latency histogram per route. Label values come from small
+//! fixed sets (route patterns, not paths; standard methods; states), never
+//! from endpoint names or anything a client sends: cardinality stays bounded.
+
+use super::app_state::AppState;
+use crate::routes;
+use axum::body::Body;
+use axum::extract::{MatchedPath, State};
+use axum::http::{header, Method, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Registry, Unit};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabel {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: String,
+}
+
+fn latency() -> Histogram {
+    // 0.5 ms to about 4 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 14))
+}
+
+/// The registry and the metrics the server updates.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabel, Histogram, fn() -> Histogram>,
+    endpoints: Family<StateLabel, Gauge>,
+    contacts: Family<StatusLabel, Gauge>,
+    ami_up: Gauge,
+    config_loaded: Gauge,
+    config_broken: Gauge,
+    /// One scrape at a time: the gauges are reset and refilled from a snapshot.
+    scrape: Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("ispbx");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabel, Histogram, fn() -> Histogram>::new_with_constructor(latency as fn() -> Histogram);
+        let endpoints = Family::<StateLabel, Gauge>::default();
+        let contacts = Family::<StatusLabel, Gauge>::default();
+        let (ami_up, config_loaded, config_broken) = (Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register("http_requests", "HTTP requests answered, by route pattern, method and status", requests.clone());
+        registry.register_with_unit("http_request_duration", "Time to answer an HTTP request, by route pattern", Unit::Seconds, latency.clone());
+        registry.register("endpoints", "Endpoints by state (online, offline, unmonitored)", endpoints.clone());
+        registry.register("contacts", "Contacts by status as Asterisk reports it (Reachable, Unreachable, NonQualified, Unknown, …)", contacts.clone());
+        registry.register("ami_up", "1 while the AMI connection to Asterisk is up", ami_up.clone());
+        registry.register("config_loaded", "1 while a PJSIP configuration Asterisk would load is served", config_loaded.clone());
+        registry.register("config_error", "1 while the files on disk are broken and the last good configuration is served", config_broken.clone());
+        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, scrape: Mutex::new(()) }
+    }
+}
+
+/// Methods a client could invent are one label value, not one each.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+impl Metrics {
+    fn observe(&self, route: String, method: &Method, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels { route: route.clone(), method: method_label(method).into(), status: status.to_string() })
+            .inc();
+        self.latency.get_or_create(&RouteLabel { route }).observe(seconds);
+    }
+
+    /// The exposition, with the PBX's gauges as the snapshot has them now.
+    pub fn render(&self, state: &AppState) -> String {
+        let _one = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
+        let snapshot = state.pbx.snapshot();
+        let readiness = snapshot.readiness();
+        self.ami_up.set(i64::from(readiness.ami == "connected"));
+        self.config_loaded.set(i64::from(readiness.config != "none"));
+        self.config_broken.set(i64::from(readiness.config.starts_with("loaded (")));
+        self.endpoints.clear();
+        self.contacts.clear();
+        if let Ok(list) = snapshot.endpoint_list() {
+            for state in ["online", "offline", "unmonitored"] {
+                self.endpoints.get_or_create(&StateLabel { state: state.into() }).set(0);
+            }
+            for e in &list.endpoints {
+                self.endpoints.get_or_create(&StateLabel { state: e.state.as_str().into() }).inc();
+                for c in &e.contacts {
+                    self.contacts.get_or_create(&StatusLabel { status: c.status.clone() }).inc();
+                }
+            }
+        }
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Counts and times every request by the route pattern it matched.
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request<Body>, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    metrics.observe(route, &method, response.status().as_u16(), start.elapsed().as_secs_f64());
+    response
+}
+
+/// Prometheus scrapes this.
+#[utoipa::path(get, path = routes::METRICS, tag = "operations",
+    responses((status = 200, description = "OpenMetrics text: ispbx_endpoints{state}, ispbx_contacts{status}, ispbx_ami_up, ispbx_config_loaded, ispbx_config_error, ispbx_http_requests_total{route,method,status}, ispbx_http_request_duration_seconds{route}", content_type = "application/openmetrics-text")))]
+pub async fn scrape(State(state): State<AppState>) -> Response {
+    let body = state.metrics.render(&state);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)
+        .into_response()
+}

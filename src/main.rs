@@ -119,7 +119,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
         use ispbx::ami::{client::ClientOptions, supervisor, Credentials};
         let mut client = ClientOptions::new(args.ami_addr.clone(), Credentials::new(user.clone(), secret.0.clone()));
         client.auth = args.ami_auth.into();
-        tokio::spawn(supervisor::run(supervisor::SupervisorOptions::new(client), move |update| {
+        let mut options = supervisor::SupervisorOptions::new(client);
+        options.stats = live.stats();
+        tokio::spawn(supervisor::run(options, move |update| {
             publisher.publish(match update {
                 supervisor::Update::Connected(state) => LiveSnapshot::connected(state),
                 supervisor::Update::Disconnected(why) => LiveSnapshot::disconnected(why),

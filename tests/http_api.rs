@@ -658,4 +658,25 @@ fn metrics_count_what_prometheus_needs_without_unbounded_labels() {
     // A path is never a label: the unknown one is counted as unmatched.
     assert!(!text.contains("x9y8z7") && !text.contains("no-such-thing") && text.contains("route=\"unmatched\""), "{text}");
     assert!(text.trim_end().ends_with("# EOF"));
+    // The AMI supervisor's and the config store's counts.
+    assert_eq!(value("ispbx_ami_connections_total "), 1.0);
+    assert!(value("ispbx_ami_resyncs_total ") >= 1.0);
+    assert_eq!(value("ispbx_config_reloads_total{result=\"ok\"} "), 1.0);
+    assert_eq!(value("ispbx_config_diagnostics{severity=\"error\"} ") as usize, {
+        let cfg = ispbx::pjsip::PjsipConfig::load(&conf);
+        cfg.diagnostics().filter(|d| d.severity == ispbx::pjsip::Severity::Error).count()
+    });
+    // Every metric the contrib/ alert rules and dashboard use exists.
+    for file in ["contrib/prometheus-alerts.yml", "contrib/grafana-dashboard.json"] {
+        let used = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        for name in used.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with("ispbx_")) {
+            assert!(text.lines().any(|l| l.starts_with(name)), "{file} uses {name}, which /metrics does not have");
+        }
+    }
+    // An event in the PBX is counted at the next scrape.
+    let before = value("ispbx_ami_events_total ");
+    ami(&pbx.ami, "SimRegister", &[("Endpoint", "1002")]);
+    eventually(&s.addr, routes::METRICS, "the event counted", |r| {
+        r.text().lines().find_map(|l| l.strip_prefix("ispbx_ami_events_total ")).and_then(|v| v.trim().parse::<f64>().ok()).is_some_and(|v| v > before)
+    });
 }

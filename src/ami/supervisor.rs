@@ -12,12 +12,15 @@ use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 #[derive(Clone, Debug)]
 pub struct SupervisorOptions {
     pub client: ClientOptions,
+    /// What the supervisor counts, for whoever reports it.
+    pub stats: Arc<SupervisorStats>,
     /// Safety net: a full resync this often even if events were all seen.
     pub resync_every: Duration,
     pub backoff_min: Duration,
@@ -26,10 +29,28 @@ pub struct SupervisorOptions {
     pub publish_every: Duration,
 }
 
+/// Counts since start, as plain atomics: the AMI layer knows no metrics library.
+#[derive(Debug, Default)]
+pub struct SupervisorStats {
+    /// Sessions that logged in and resynced.
+    pub connections: AtomicU64,
+    /// Sessions that ended or never started (each is followed by a retry).
+    pub failures: AtomicU64,
+    pub events: AtomicU64,
+    pub resyncs: AtomicU64,
+}
+
+impl SupervisorStats {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 impl SupervisorOptions {
     pub fn new(client: ClientOptions) -> Self {
         SupervisorOptions {
             client,
+            stats: Arc::default(),
             resync_every: Duration::from_secs(300),
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
@@ -78,6 +99,7 @@ pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'sta
     loop {
         let mut reached = false;
         let Err(e) = session(&opts, &publish, &mut backoff, &mut reached).await;
+        SupervisorStats::bump(&opts.stats.failures);
         let reason = e.with_causes().to_string();
         // The two mistakes of a new manager.conf user get the fix spelled out.
         let reason = match &e {
@@ -208,6 +230,8 @@ async fn session(
     let (client, mut events) = AmiClient::connect(&opts.client).await?;
     tracing::info!(addr = %opts.client.addr, banner = %client.banner, "AMI connected");
     let mut state = Arc::new(resync(&client).await?);
+    SupervisorStats::bump(&opts.stats.resyncs);
+    SupervisorStats::bump(&opts.stats.connections);
     *backoff = opts.backoff_min;
     *reached = true;
     publish(Update::Connected(Arc::clone(&state)));
@@ -221,21 +245,26 @@ async fn session(
     refreshes.resynced(&state);
     loop {
         tokio::select! {
-            ev = events.recv() => match state.apply(refreshes.saw(&ev?)) {
-                Applied::Changed => dirty = true,
-                Applied::Unchanged => {}
-                Applied::Refresh(name) => {
-                    refreshes.want(name);
-                    dirty = true;
+            ev = events.recv() => {
+                let ev = ev?;
+                SupervisorStats::bump(&opts.stats.events);
+                match state.apply(refreshes.saw(&ev)) {
+                    Applied::Changed => dirty = true,
+                    Applied::Unchanged => {}
+                    Applied::Refresh(name) => {
+                        refreshes.want(name);
+                        dirty = true;
+                    }
+                    Applied::ResyncNeeded => {
+                        let mut fresh = resync(&client).await?;
+                        SupervisorStats::bump(&opts.stats.resyncs);
+                        fresh.carry_permanent_contacts(&state);
+                        state = Arc::new(fresh);
+                        refreshes.resynced(&state);
+                        dirty = true;
+                    }
                 }
-                Applied::ResyncNeeded => {
-                    let mut fresh = resync(&client).await?;
-                    fresh.carry_permanent_contacts(&state);
-                    state = Arc::new(fresh);
-                    refreshes.resynced(&state);
-                    dirty = true;
-                }
-            },
+            }
             Some((name, generation, asked_at, answer)) = refreshes.running.next(), if !refreshes.running.is_empty() => {
                 let Some(status_current) = refreshes.finished(&name, generation, asked_at) else { continue };
                 match answer {
@@ -257,6 +286,7 @@ async fn session(
             }
             _ = resync_tick.tick() => {
                 let mut fresh = resync(&client).await?;
+                SupervisorStats::bump(&opts.stats.resyncs);
                 fresh.carry_permanent_contacts(&state);
                 if fresh != *state {
                     state = Arc::new(fresh);

@@ -30,6 +30,8 @@ struct Inner {
     path: PathBuf,
     current: RwLock<Arc<ConfigSnapshot>>,
     fingerprint: RwLock<Fingerprint>,
+    loads: std::sync::atomic::AtomicU64,
+    failures: std::sync::atomic::AtomicU64,
 }
 
 fn stat(path: &Path) -> Option<(i128, u64, u64)> {
@@ -65,10 +67,18 @@ impl ConfigStore {
                     error: Some("not read yet".into()),
                 })),
                 fingerprint: RwLock::new(Vec::new()),
+                loads: Default::default(),
+                failures: Default::default(),
             }),
         };
         store.reload().await;
         store
+    }
+
+    /// Reads since start that Asterisk would load, and that it would not.
+    pub fn load_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.inner.loads.load(Relaxed), self.inner.failures.load(Relaxed))
     }
 
     pub fn path(&self) -> &Path {
@@ -119,6 +129,7 @@ impl ConfigStore {
                 for d in cfg.diagnostics() {
                     tracing::warn!(target: "ispbx::pjsip", "{d}");
                 }
+                self.inner.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(
                     path = %self.inner.path.display(),
                     objects = cfg.objects.len(),
@@ -130,6 +141,7 @@ impl ConfigStore {
                 }
             }
             Some(e) => {
+                self.inner.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let kept = if prev.good.is_some() { "; serving the last good configuration" } else { "" };
                 tracing::error!(path = %self.inner.path.display(), "Error reading PJSIP configuration: {e}{kept}");
                 ConfigSnapshot {

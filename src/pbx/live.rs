@@ -44,6 +44,8 @@ impl LiveSnapshot {
 #[derive(Clone, Debug)]
 pub struct Live {
     rx: watch::Receiver<Arc<LiveSnapshot>>,
+    /// The AMI supervisor's counts, shared with it.
+    stats: Arc<crate::ami::supervisor::SupervisorStats>,
 }
 
 /// The writer's side.
@@ -55,7 +57,12 @@ pub struct LivePublisher {
 impl Live {
     pub fn new(initial: LiveSnapshot) -> (Live, LivePublisher) {
         let (tx, rx) = watch::channel(Arc::new(initial));
-        (Live { rx }, LivePublisher { tx })
+        (Live { rx, stats: Arc::default() }, LivePublisher { tx })
+    }
+
+    /// What the supervisor feeding this counts: give it to its options.
+    pub fn stats(&self) -> Arc<crate::ami::supervisor::SupervisorStats> {
+        self.stats.clone()
     }
 
     pub fn snapshot(&self) -> Arc<LiveSnapshot> {

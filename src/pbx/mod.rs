@@ -44,6 +44,21 @@ impl Pbx {
         Pbx { config, live, config_path }
     }
 
+    /// Counts for the metrics: the config's reads (loaded, refused) and the AMI supervisor's.
+    pub fn counts(&self) -> Counts {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (config_loads, config_failures) = self.config.load_counts();
+        let ami = self.live.stats();
+        Counts {
+            config_loads,
+            config_failures,
+            ami_connections: ami.connections.load(Relaxed),
+            ami_failures: ami.failures.load(Relaxed),
+            ami_events: ami.events.load(Relaxed),
+            ami_resyncs: ami.resyncs.load(Relaxed),
+        }
+    }
+
     /// The config and the live state as they are now; every answer read from
     /// one snapshot is consistent with the others.
     pub fn snapshot(&self) -> PbxSnapshot {
@@ -53,6 +68,17 @@ impl Pbx {
             config_path: self.config_path.clone(),
         }
     }
+}
+
+/// Monotonic counts since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub config_loads: u64,
+    pub config_failures: u64,
+    pub ami_connections: u64,
+    pub ami_failures: u64,
+    pub ami_events: u64,
+    pub ami_resyncs: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -74,6 +100,13 @@ impl PbxSnapshot {
 
     fn config_status(&self) -> ConfigStatus {
         ConfigStatus { path: self.config_path.to_string(), error: self.config.error.clone() }
+    }
+
+    /// The served config's findings by severity (error, warning, notice).
+    pub fn diagnostics_by_severity(&self) -> [(&'static str, usize); 3] {
+        use crate::pjsip::Severity;
+        let count = |s: Severity| self.config.good.as_ref().map_or(0, |c| c.diagnostics().filter(|d| d.severity == s).count());
+        [("error", count(Severity::Error)), ("warning", count(Severity::Warning)), ("notice", count(Severity::Notice))]
     }
 
     /// `GET /readyz`: ready when a config is loaded and AMI is connected or

@@ -45,6 +45,28 @@ struct StatusLabel {
     status: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SeverityLabel {
+    severity: String,
+}
+
+/// Counters kept elsewhere as plain counts (the AMI supervisor's, the
+/// config store's), carried into Prometheus counters at each scrape.
+#[derive(Debug, Default)]
+struct Carried {
+    ami_connections: Counter,
+    ami_failures: Counter,
+    ami_events: Counter,
+    ami_resyncs: Counter,
+    config_reloads: Family<ResultLabel, Counter>,
+    seen: Mutex<crate::pbx::Counts>,
+}
+
 fn latency() -> Histogram {
     // 0.5 ms to about 4 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 14))
@@ -61,6 +83,8 @@ pub struct Metrics {
     ami_up: Gauge,
     config_loaded: Gauge,
     config_broken: Gauge,
+    diagnostics: Family<SeverityLabel, Gauge>,
+    carried: Carried,
     /// One scrape at a time: the gauges are reset and refilled from a snapshot.
     scrape: Mutex<()>,
 }
@@ -80,7 +104,15 @@ impl Default for Metrics {
         registry.register("ami_up", "1 while the AMI connection to Asterisk is up", ami_up.clone());
         registry.register("config_loaded", "1 while a PJSIP configuration Asterisk would load is served", config_loaded.clone());
         registry.register("config_error", "1 while the files on disk are broken and the last good configuration is served", config_broken.clone());
-        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, scrape: Mutex::new(()) }
+        let diagnostics = Family::<SeverityLabel, Gauge>::default();
+        registry.register("config_diagnostics", "Findings in the served configuration by severity (error: Asterisk refuses something)", diagnostics.clone());
+        let carried = Carried::default();
+        registry.register("ami_connections", "AMI sessions that logged in and resynced", carried.ami_connections.clone());
+        registry.register("ami_connection_failures", "AMI sessions that ended or could not start (each is retried)", carried.ami_failures.clone());
+        registry.register("ami_events", "AMI events handled", carried.ami_events.clone());
+        registry.register("ami_resyncs", "Full resyncs of the PBX state over AMI", carried.ami_resyncs.clone());
+        registry.register("config_reloads", "Reads of the PJSIP configuration, by result (ok, error)", carried.config_reloads.clone());
+        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, diagnostics, carried, scrape: Mutex::new(()) }
     }
 }
 
@@ -114,6 +146,11 @@ impl Metrics {
         self.ami_up.set(i64::from(readiness.ami == "connected"));
         self.config_loaded.set(i64::from(readiness.config != "none"));
         self.config_broken.set(i64::from(readiness.config.starts_with("loaded (")));
+        self.carry(state.pbx.counts());
+        self.diagnostics.clear();
+        for (severity, n) in snapshot.diagnostics_by_severity() {
+            self.diagnostics.get_or_create(&SeverityLabel { severity: severity.into() }).set(n as i64);
+        }
         self.endpoints.clear();
         self.contacts.clear();
         if let Ok(list) = snapshot.endpoint_list() {
@@ -131,6 +168,24 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+impl Metrics {
+    /// Adds what the counts grew by since the last scrape.
+    fn carry(&self, now: crate::pbx::Counts) {
+        let c = &self.carried;
+        let mut seen = c.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let grow = |counter: &Counter, now: u64, before: u64| {
+            counter.inc_by(now.saturating_sub(before));
+        };
+        grow(&c.ami_connections, now.ami_connections, seen.ami_connections);
+        grow(&c.ami_failures, now.ami_failures, seen.ami_failures);
+        grow(&c.ami_events, now.ami_events, seen.ami_events);
+        grow(&c.ami_resyncs, now.ami_resyncs, seen.ami_resyncs);
+        grow(&c.config_reloads.get_or_create(&ResultLabel { result: "ok".into() }), now.config_loads, seen.config_loads);
+        grow(&c.config_reloads.get_or_create(&ResultLabel { result: "error".into() }), now.config_failures, seen.config_failures);
+        *seen = now;
     }
 }
 

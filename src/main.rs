@@ -147,12 +147,34 @@ async fn serve(args: ServeArgs) -> ExitCode {
     // The bound address, not the asked one: port 0 picks a free port (tests do).
     let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |a| a.to_string());
     tracing::info!("ISPBX Manager listening on http://{bound} (pjsip.conf: {})", args.pjsip_conf.display());
-    let shutdown = stop_requested();
-    match axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("server error: {e}");
-            ExitCode::FAILURE
+    // On SIGTERM or Ctrl-C: no new connections, requests in flight get up to
+    // the request timeout to finish, then whatever is left is closed.
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        stop_requested().await;
+        tracing::info!("stopping: finishing requests in flight");
+        let _ = stopping.send(());
+    };
+    let grace = args.request_timeout();
+    let serving = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown);
+    let deadline = async move {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = serving => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("server error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        () = deadline => {
+            tracing::warn!("stopping: requests still open after {} s are closed", grace.as_secs());
+            ExitCode::SUCCESS
         }
     }
 }

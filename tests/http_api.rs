@@ -680,3 +680,38 @@ fn metrics_count_what_prometheus_needs_without_unbounded_labels() {
         r.text().lines().find_map(|l| l.strip_prefix("ispbx_ami_events_total ")).and_then(|v| v.trim().parse::<f64>().ok()).is_some_and(|v| v > before)
     });
 }
+
+#[test]
+fn sigterm_stops_the_server_within_the_request_timeout_even_with_a_request_hanging() {
+    let conf_dir = config_copy();
+    let conf = conf_dir.path().join("pjsip.conf");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ispbx"))
+        .arg("serve")
+        .envs([("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()), ("ISPBX_REQUEST_TIMEOUT", "1")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0, "the server never listened");
+        if let Some((_, rest)) = line.split_once("listening on http://") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // A client that sent half a request and went quiet.
+    let mut hanging = TcpStream::connect(&addr).unwrap();
+    hanging.write_all(b"GET /endpoints HTTP/1.1\r\nHost: x\r\n").unwrap();
+    assert_eq!(get(&addr, "/healthz").status, 200);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}

@@ -715,3 +715,98 @@ fn sigterm_stops_the_server_within_the_request_timeout_even_with_a_request_hangi
     };
     assert!(status.success(), "{status}");
 }
+
+/// A server-sent event as read off the wire.
+#[derive(Debug, Default, Clone)]
+struct Sse {
+    id: Option<u64>,
+    event: String,
+    data: String,
+}
+
+/// Reads events from an open `/events` stream until `done` says enough.
+fn read_events(stream: &mut std::io::BufReader<TcpStream>, mut done: impl FnMut(&Sse) -> bool) -> Vec<Sse> {
+    use std::io::BufRead;
+    let deadline = Instant::now() + WAIT;
+    let mut out = Vec::new();
+    let mut cur = Sse::default();
+    let mut line = String::new();
+    loop {
+        assert!(Instant::now() < deadline, "no such event in time: {out:?}");
+        line.clear();
+        match stream.read_line(&mut line) {
+            Ok(0) => panic!("the stream ended: {out:?}"),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(e) => panic!("{e}"),
+        }
+        let l = line.trim_end_matches(['\r', '\n']);
+        if l.is_empty() {
+            if !cur.event.is_empty() {
+                let ev = std::mem::take(&mut cur);
+                let stop = done(&ev);
+                out.push(ev);
+                if stop {
+                    return out;
+                }
+            }
+        } else if let Some(v) = l.strip_prefix("id: ").or_else(|| l.strip_prefix("id:")) {
+            cur.id = v.trim().parse().ok();
+        } else if let Some(v) = l.strip_prefix("event: ").or_else(|| l.strip_prefix("event:")) {
+            cur.event = v.trim().to_string();
+        } else if let Some(v) = l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")) {
+            cur.data.push_str(v);
+        }
+    }
+}
+
+fn open_events(addr: &str, last_event_id: Option<u64>) -> std::io::BufReader<TcpStream> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let last = last_event_id.map(|id| format!("Last-Event-ID: {id}\r\n")).unwrap_or_default();
+    write!(s, "GET {} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n{last}\r\n", routes::EVENTS).unwrap();
+    let mut r = std::io::BufReader::new(s);
+    // Status line and headers (the body is chunked: its size lines are not event lines).
+    let mut head = String::new();
+    loop {
+        let mut l = String::new();
+        let _ = std::io::BufRead::read_line(&mut r, &mut l);
+        head.push_str(&l);
+        if l == "\r\n" || l.is_empty() {
+            break;
+        }
+    }
+    assert!(head.starts_with("HTTP/1.1 200") && head.to_ascii_lowercase().contains("content-type: text/event-stream"), "{head}");
+    r
+}
+
+#[test]
+fn events_stream_each_change_and_replay_what_a_reconnecting_client_missed() {
+    let conf_dir = config_copy();
+    let conf = conf_dir.path().join("pjsip.conf");
+    let pbx = simulator(&conf);
+    let s = server(&conf, &pbx.ami, &[]);
+    eventually(&s.addr, "/endpoints", "AMI connected", connected);
+
+    let mut stream = open_events(&s.addr, None);
+    let first = read_events(&mut stream, |e| e.event == "snapshot");
+    let snapshot: Value = serde_json::from_str(&first.last().unwrap().data).unwrap();
+    assert_eq!(snapshot["endpoints"].as_array().unwrap().len(), get(&s.addr, "/endpoints").json()["endpoints"].as_array().unwrap().len());
+    let snapshot_id = first.last().unwrap().id.unwrap();
+
+    ami(&pbx.ami, "SimRegister", &[("Endpoint", "1002")]);
+    let seen = read_events(&mut stream, |e| e.event == "endpoint" && e.data.contains("\"objectname\":\"1002\"") && e.data.contains("\"online\""));
+    let change = seen.last().unwrap().clone();
+    let row: Value = serde_json::from_str(&change.data).unwrap();
+    assert_eq!(row, get(&s.addr, "/endpoints").json()["endpoints"].as_array().unwrap().iter().find(|e| e["objectname"] == "1002").unwrap().clone());
+    assert!(change.id.unwrap() > snapshot_id);
+    drop(stream);
+
+    // Reconnecting with the id before that change: it comes again first, no snapshot.
+    let mut again = open_events(&s.addr, Some(change.id.unwrap() - 1));
+    let replay = read_events(&mut again, |_| true);
+    assert_eq!((replay[0].event.as_str(), replay[0].id), ("endpoint", change.id));
+    // An id the feed never had: a snapshot.
+    let mut lost = open_events(&s.addr, Some(u64::MAX));
+    assert_eq!(read_events(&mut lost, |_| true)[0].event, "snapshot");
+}

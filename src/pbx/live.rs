@@ -65,6 +65,11 @@ impl Live {
         self.stats.clone()
     }
 
+    /// Notified at each new snapshot.
+    pub fn changes(&self) -> watch::Receiver<Arc<LiveSnapshot>> {
+        self.rx.clone()
+    }
+
     pub fn snapshot(&self) -> Arc<LiveSnapshot> {
         self.rx.borrow().clone()
     }

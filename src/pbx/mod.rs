@@ -8,6 +8,7 @@
 //! - `endpoints`: config + live state → the endpoint answers of [`crate::model`].
 
 pub mod config_store;
+pub mod feed;
 mod endpoints;
 pub mod live;
 
@@ -42,6 +43,11 @@ impl Pbx {
     pub fn new(config: ConfigStore, live: Live) -> Self {
         let config_path = Arc::from(config.path().display().to_string());
         Pbx { config, live, config_path }
+    }
+
+    /// Notified at each new live snapshot.
+    pub fn live_changes(&self) -> tokio::sync::watch::Receiver<Arc<live::LiveSnapshot>> {
+        self.live.changes()
     }
 
     /// Counts for the metrics: the config's reads (loaded, refused) and the AMI supervisor's.

@@ -16,6 +16,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pbx: Pbx,
     pub metrics: Arc<super::metrics::Metrics>,
+    /// The change feed `/events` streams (one task, shared by every subscriber).
+    pub feed: crate::pbx::feed::Feed,
     list_cache: Arc<Mutex<Option<ListCache>>>,
 }
 
@@ -34,7 +36,8 @@ impl FromRef<AppState> for LeptosOptions {
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pbx: Pbx) -> Self {
-        AppState { leptos_options, pbx, metrics: Arc::default(), list_cache: Arc::default() }
+        let feed = crate::pbx::feed::Feed::spawn(pbx.clone());
+        AppState { leptos_options, pbx, metrics: Arc::default(), feed, list_cache: Arc::default() }
     }
 
     /// The list as JSON. Pollers ask far more often than Asterisk or the files

@@ -84,6 +84,7 @@ pub struct Metrics {
     config_loaded: Gauge,
     config_broken: Gauge,
     diagnostics: Family<SeverityLabel, Gauge>,
+    subscribers: Gauge,
     carried: Carried,
     /// One scrape at a time: the gauges are reset and refilled from a snapshot.
     scrape: Mutex<()>,
@@ -106,13 +107,15 @@ impl Default for Metrics {
         registry.register("config_error", "1 while the files on disk are broken and the last good configuration is served", config_broken.clone());
         let diagnostics = Family::<SeverityLabel, Gauge>::default();
         registry.register("config_diagnostics", "Findings in the served configuration by severity (error: Asterisk refuses something)", diagnostics.clone());
+        let subscribers = Gauge::default();
+        registry.register("sse_subscribers", "Clients following /events", subscribers.clone());
         let carried = Carried::default();
         registry.register("ami_connections", "AMI sessions that logged in and resynced", carried.ami_connections.clone());
         registry.register("ami_connection_failures", "AMI sessions that ended or could not start (each is retried)", carried.ami_failures.clone());
         registry.register("ami_events", "AMI events handled", carried.ami_events.clone());
         registry.register("ami_resyncs", "Full resyncs of the PBX state over AMI", carried.ami_resyncs.clone());
         registry.register("config_reloads", "Reads of the PJSIP configuration, by result (ok, error)", carried.config_reloads.clone());
-        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, diagnostics, carried, scrape: Mutex::new(()) }
+        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, diagnostics, subscribers, carried, scrape: Mutex::new(()) }
     }
 }
 
@@ -147,6 +150,7 @@ impl Metrics {
         self.config_loaded.set(i64::from(readiness.config != "none"));
         self.config_broken.set(i64::from(readiness.config.starts_with("loaded (")));
         self.carry(state.pbx.counts());
+        self.subscribers.set(state.feed.subscribers() as i64);
         self.diagnostics.clear();
         for (severity, n) in snapshot.diagnostics_by_severity() {
             self.diagnostics.get_or_create(&SeverityLabel { severity: severity.into() }).set(n as i64);

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app_state;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod json_body;
 pub mod metrics;

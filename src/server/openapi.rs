@@ -2,7 +2,7 @@
 //! `/docs`, a reference page rendered from that same document on the server
 //! (no CDN, no script: it must work on a PBX network with no internet).
 
-use super::{api, health, metrics};
+use super::{api, events, health, metrics};
 use crate::model::*;
 use crate::routes;
 use axum::http::header;
@@ -21,7 +21,7 @@ use utoipa::OpenApi;
         title = "ISPBX Manager API",
         description = "PJSIP endpoints of an Asterisk PBX: the configuration as Asterisk resolves it, and the live state kept from one AMI connection.\n\nEvery path answers JSON unless the client prefers `text/html` (then it serves the dashboard), and sends `Vary: Accept`. JSON answers carry a weak `ETag` and `Cache-Control: no-cache`; send `If-None-Match` to get `304 Not Modified` while nothing changed. Errors are `{\"detail\": …}`.",
     ),
-    paths(api::root, api::endpoints, api::endpoint, api::endpoint_config, health::healthz, health::readyz, metrics::scrape),
+    paths(api::root, api::endpoints, api::endpoint, api::endpoint_config, health::healthz, health::readyz, metrics::scrape, events::events),
     components(schemas(ApiRoot, ErrorBody, EndpointListResponse, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, Health, Readiness, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse)),
     tags((name = "api", description = "The documented API of ISPBX Manager"), (name = "operations", description = "Probes for supervisors and load balancers"))
 )]

@@ -4,7 +4,7 @@
 
 use super::app_state::AppState;
 use super::error::ApiError;
-use super::{api, health, metrics, openapi, server_fn_status};
+use super::{api, events, health, metrics, openapi, server_fn_status};
 use crate::routes;
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
@@ -43,6 +43,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
         .route(routes::METRICS, get(metrics::scrape))
+        .route(routes::EVENTS, get(events::events))
         .merge(openapi::routes())
         .leptos_routes_with_context(&state, pages, move || provide_context(pbx.clone()), move || {
             crate::app::shell(shell_options.clone())

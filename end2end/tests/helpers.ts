@@ -33,8 +33,13 @@ import { SIM_PORT } from '../playwright.config';
 
 /** Sends one AMI action to the simulated PBX and resolves with its response block. */
 export function sim(action: string, headers: Record<string, string> = {}): Promise<string> {
+  return simAt(SIM_PORT, 'e2e', 'e2e-sim-secret', action, headers);
+}
+
+/** `sim` against another simulator (the benchmarks' own). */
+export function simAt(port: number, user: string, secret: string, action: string, headers: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(SIM_PORT, '127.0.0.1');
+    const sock = net.connect(port, '127.0.0.1');
     let buf = '';
     let stage = 0;
     sock.setTimeout(5000, () => { sock.destroy(); reject(new Error('simulator timed out')); });
@@ -44,7 +49,7 @@ export function sim(action: string, headers: Record<string, string> = {}): Promi
       if (stage === 0 && buf.includes('\r\n')) {
         buf = buf.slice(buf.indexOf('\r\n') + 2);
         stage = 1;
-        sock.write('Action: Login\r\nUsername: e2e\r\nSecret: e2e-sim-secret\r\nEvents: off\r\n\r\n');
+        sock.write(`Action: Login\r\nUsername: ${user}\r\nSecret: ${secret}\r\nEvents: off\r\n\r\n`);
       }
       if (stage === 1 && buf.includes('\r\n\r\n')) {
         if (!buf.startsWith('Response: Success')) { sock.destroy(); reject(new Error(buf)); return; }

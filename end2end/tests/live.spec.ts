@@ -10,6 +10,9 @@ test('a registration in the PBX shows up without a reload, within one poll', asy
   const row = page.locator('tr[data-endpoint="1007"]');
   await expect(row).toHaveAttribute('data-state', 'offline');
   await expect(page.getByTestId('ami-banner')).toHaveCount(0);
+  // The page follows /events (it polls only while the stream is down).
+  await expect(page.getByTestId('feed-mode')).toHaveAttribute('data-mode', 'live');
+  await expect(page.getByTestId('feed-mode')).toHaveText('live');
 
   await sim('SimRegister', { Endpoint: '1007', Via: '192.0.2.77:5062', UserAgent: 'Yealink T46U' });
   // The page polls every 5 s: allow one interval plus a little.

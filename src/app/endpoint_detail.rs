@@ -3,7 +3,7 @@
 
 use super::live_feed::LiveFeed;
 use super::server_fns::get_endpoint;
-use super::widgets::{expires_in, rtt, AmiBanner, ConnectionBanner, ErrorPanel, StateBadge};
+use super::widgets::{expires_in, rtt, AmiBanner, ConnectionBanner, ErrorPanel, FeedModeBadge, StateBadge};
 use crate::routes;
 use crate::model::{ConfigOption, EndpointView, RelatedObject};
 use leptos::prelude::*;
@@ -29,6 +29,7 @@ fn Detail(ext: String) -> impl IntoView {
     view! {
         <p class="crumbs"><A href=routes::ENDPOINTS>"← All endpoints"</A></p>
         <ConnectionBanner retry_in=feed.retry_in/>
+        <FeedModeBadge mode=feed.mode/>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 feed.track_first();

@@ -1,9 +1,10 @@
 //! Live data for a page: the first value is rendered on the server; in the
-//! browser it is then re-fetched every [`POLL`], backing off to [`MAX_BACKOFF`]
-//! while the server cannot be reached.
+//! browser it follows `/events` and re-fetches as soon as the server says
+//! something changed (one fetch in flight at a time: a burst of changes costs
+//! one). While the stream is down it polls every [`POLL`] instead, backing
+//! off to [`MAX_BACKOFF`] while the server cannot be reached.
 //!
-//! Pages only read [`LiveFeed::current`] and [`LiveFeed::retry_in`], so server
-//! push can replace the polling loop without touching them.
+//! Pages read [`LiveFeed::current`], [`LiveFeed::retry_in`] and [`LiveFeed::mode`].
 
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
@@ -22,11 +23,21 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::from_secs(secs.min(MAX_BACKOFF.as_secs()))
 }
 
+/// How the page learns of changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedMode {
+    /// `/events` is open: changes show as they happen.
+    Live,
+    /// No stream (yet, or it failed): a fetch every [`POLL`].
+    Polling,
+}
+
 pub struct LiveFeed<T: Send + Sync + 'static> {
     initial: Resource<Result<T, String>>,
     latest: RwSignal<Option<Result<T, String>>>,
     /// Seconds until the next try, while the server is unreachable.
     pub retry_in: RwSignal<Option<u64>>,
+    pub mode: RwSignal<FeedMode>,
 }
 
 // Signals are Copy whatever they hold; a derive would demand `T: Copy`.
@@ -55,7 +66,8 @@ where
         );
         let latest = RwSignal::new(None);
         let retry_in = RwSignal::new(None);
-        let feed = LiveFeed { initial, latest, retry_in };
+        let mode = RwSignal::new(FeedMode::Polling);
+        let feed = LiveFeed { initial, latest, retry_in, mode };
         #[cfg(feature = "hydrate")]
         feed.start_polling(fetch);
         #[cfg(not(feature = "hydrate"))]
@@ -68,20 +80,26 @@ where
     where
         Fut: Future<Output = Result<T, ServerFnError>> + Send + 'static,
     {
+        use futures::channel::mpsc;
+        use futures::StreamExt;
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::sync::Arc;
         let alive = Arc::new(AtomicBool::new(true));
-        let stop = alive.clone();
-        on_cleanup(move || stop.store(false, Ordering::Relaxed));
-        let (latest, retry_in) = (self.latest, self.retry_in);
+        let (wake, mut woken) = mpsc::unbounded::<()>();
+        let (stop, stop_wake) = (alive.clone(), wake.clone());
+        on_cleanup(move || {
+            stop.store(false, Ordering::Relaxed);
+            let _ = stop_wake.unbounded_send(());
+        });
+        let (latest, retry_in, mode) = (self.latest, self.retry_in, self.mode);
         leptos::task::spawn_local(async move {
+            // Owned here: the stream closes when the loop ends.
+            let _push = push::Push::open(wake, mode);
             let mut failures = 0u32;
             loop {
-                let wait = backoff(failures);
-                if failures == 0 {
-                    sleep(wait).await;
-                } else {
+                if failures > 0 {
                     // count down, one second at a time, for the banner
+                    let wait = backoff(failures);
                     for left in (1..=wait.as_secs()).rev() {
                         if !alive.load(Ordering::Relaxed) {
                             return;
@@ -89,6 +107,13 @@ where
                         retry_in.try_set(Some(left));
                         sleep(Duration::from_secs(1)).await;
                     }
+                } else {
+                    // Live: until the server says something changed (a slow
+                    // safety poll meanwhile). Else the usual poll.
+                    let wait = if mode.get_untracked() == FeedMode::Live { MAX_BACKOFF } else { POLL };
+                    let _ = futures::future::select(woken.next(), Box::pin(sleep(wait))).await;
+                    // A burst of changes is one fetch.
+                    while woken.try_recv().is_ok() {}
                 }
                 if !alive.load(Ordering::Relaxed) {
                     return;
@@ -134,6 +159,61 @@ where
     pub fn data(&self) -> Memo<Option<T>> {
         let feed = *self;
         Memo::new(move |_| feed.current().and_then(Result::ok))
+    }
+}
+
+/// The browser's `EventSource` on `/events`, as a wake-up call for the fetch loop.
+#[cfg(feature = "hydrate")]
+mod push {
+    use super::FeedMode;
+    use futures::channel::mpsc::UnboundedSender;
+    use leptos::prelude::*;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    pub struct Push {
+        source: web_sys::EventSource,
+        _listeners: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    }
+
+    impl Push {
+        pub fn open(wake: UnboundedSender<()>, mode: RwSignal<FeedMode>) -> Option<Push> {
+            let source = web_sys::EventSource::new(crate::routes::EVENTS).ok()?;
+            let mut listeners = Vec::new();
+            for name in ["snapshot", "endpoint", "removed"] {
+                let wake = wake.clone();
+                let on = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                    let _ = wake.unbounded_send(());
+                });
+                let _ = source.add_event_listener_with_callback(name, on.as_ref().unchecked_ref());
+                listeners.push(on);
+            }
+            // Open (again): live, and fetch what changed while it was down.
+            let on_open = wake.clone();
+            let open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                mode.try_set(FeedMode::Live);
+                let _ = on_open.unbounded_send(());
+            });
+            source.set_onopen(Some(open.as_ref().unchecked_ref()));
+            listeners.push(open);
+            // The browser reconnects by itself; the page polls meanwhile, and
+            // asks at once: the server may be gone, which the banner must say.
+            let error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                if mode.try_get_untracked() == Some(FeedMode::Live) {
+                    mode.try_set(FeedMode::Polling);
+                    let _ = wake.unbounded_send(());
+                }
+            });
+            source.set_onerror(Some(error.as_ref().unchecked_ref()));
+            listeners.push(error);
+            Some(Push { source, _listeners: listeners })
+        }
+    }
+
+    impl Drop for Push {
+        fn drop(&mut self) {
+            self.source.close();
+        }
     }
 }
 

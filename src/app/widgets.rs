@@ -23,6 +23,23 @@ pub fn ConnectionBanner(retry_in: RwSignal<Option<u64>>) -> impl IntoView {
     }
 }
 
+/// "live" while `/events` is open, "polling every 5 s" while it is not.
+#[component]
+pub fn FeedModeBadge(mode: RwSignal<super::live_feed::FeedMode>) -> impl IntoView {
+    use super::live_feed::{FeedMode, POLL};
+    view! {
+        <span class="feed-mode" data-testid="feed-mode" data-mode=move || match mode.get() {
+            FeedMode::Live => "live",
+            FeedMode::Polling => "polling",
+        }>
+            {move || match mode.get() {
+                FeedMode::Live => "live".to_string(),
+                FeedMode::Polling => format!("polling every {} s", POLL.as_secs()),
+            }}
+        </span>
+    }
+}
+
 #[component]
 pub fn AmiBanner(ami: AmiStatus) -> impl IntoView {
     (!ami.connected).then(|| {

@@ -14,7 +14,7 @@ mod toolbar;
 
 use super::live_feed::LiveFeed;
 use super::server_fns::list_endpoints;
-use super::widgets::{AmiBanner, ConfigErrorBanner, ConnectionBanner, ErrorPanel};
+use super::widgets::{AmiBanner, ConfigErrorBanner, ConnectionBanner, ErrorPanel, FeedModeBadge};
 use crate::model::{EndpointListResponse, EndpointSummary};
 use filter::{filter_and_sort, haystack, SortKey};
 use leptos::prelude::*;
@@ -39,6 +39,7 @@ pub fn EndpointListPage() -> impl IntoView {
     view! {
         <h1 class="visually-hidden">"Endpoints"</h1>
         <ConnectionBanner retry_in=feed.retry_in/>
+        <FeedModeBadge mode=feed.mode/>
         <Transition fallback=|| view! { <p class="muted">"Loading endpoints…"</p> }>
             {move || {
                 feed.track_first();

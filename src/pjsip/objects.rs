@@ -318,23 +318,20 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                     break;
                 }
                 let Some(rule) = rule else { continue };
-                let shown = if crate::secret::is_secret_name(&v.name) { crate::secret::REDACTED } else { &v.value };
+                let secret = crate::secret::is_secret_name(&v.name);
+                let shown = if secret { crate::secret::REDACTED } else { &v.value };
+                // A secret's value must not reach a message, not even inside the reason.
+                let hide = |why: String| if secret && !v.value.is_empty() { why.replace(&*v.value, crate::secret::REDACTED) } else { why };
                 match option_rules::verdict_of(rule, &v.name, &v.value) {
                     Verdict::Accepted => {}
-                    Verdict::Surprising(why) if shown == crate::secret::REDACTED => set.diagnostics.push(Diagnostic {
-                        severity: Severity::Warning,
-                        file: cfg.path(v.origin.file).to_path_buf(),
-                        line: v.origin.line,
-                        message: format!("{kind} '{}': {}={shown}: {}", cat.name, v.name, why.replace(&*v.value, shown)),
-                    }),
                     Verdict::Surprising(why) => set.diagnostics.push(Diagnostic {
                         severity: Severity::Warning,
                         file: cfg.path(v.origin.file).to_path_buf(),
                         line: v.origin.line,
-                        message: format!("{kind} '{}': {}={shown}: {why}", cat.name, v.name),
+                        message: format!("{kind} '{}': {}={shown}: {}", cat.name, v.name, hide(why)),
                     }),
                     Verdict::Refused(why) => {
-                        let why = if shown == crate::secret::REDACTED && !v.value.is_empty() { why.replace(&*v.value, shown) } else { why };
+                        let why = hide(why);
                         refuse_at(&mut set, cfg, v, format!(
                             "Error parsing {}={shown} at line {} of {} ({why}); \
                              Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",

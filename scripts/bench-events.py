@@ -46,11 +46,10 @@ async def subscriber(port, stats, stop, mine):
     await r.readuntil(b"\r\n\r\n")  # headers
     last = None
     event, ident = None, None
+    # A plain readline: wait_for around it can swallow a line that arrives as
+    # it times out (Python 3.11). The tasks are cancelled at the end.
     while not stop.is_set():
-        try:
-            line = await asyncio.wait_for(r.readline(), 1.0)
-        except asyncio.TimeoutError:
-            continue
+        line = await r.readline()
         if not line:
             stats["closed"] += 1
             return
@@ -151,6 +150,8 @@ async def main():
         print("last ids read:", Counter(m["last"] for m in mine).most_common(5), flush=True)
     elapsed = elapsed_load
     stop.set()
+    for t in subs:
+        t.cancel()
     await asyncio.gather(*subs, sampler, return_exceptions=True)
     per_sub = stats["events"] / max(1, a.subscribers)
     print(json.dumps({

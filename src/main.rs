@@ -130,6 +130,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
 
     let state = AppState::new(leptos_options, Pbx::new(config, live));
+    let streams = state.stopping.clone();
     let app = router::router(
         state,
         &router::RouterOptions {
@@ -153,6 +154,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let shutdown = async move {
         stop_requested().await;
         tracing::info!("stopping: finishing requests in flight");
+        // Event streams send their last event and end, rather than wait for the bound.
+        streams.cancel();
         let _ = stopping.send(());
     };
     let grace = args.request_timeout();

@@ -666,6 +666,13 @@ fn metrics_count_what_prometheus_needs_without_unbounded_labels() {
         let cfg = ispbx::pjsip::PjsipConfig::load(&conf);
         cfg.diagnostics().filter(|d| d.severity == ispbx::pjsip::Severity::Error).count()
     });
+    // The slowest qualify round trip is the RTT's top quantile (seconds; /endpoints has milliseconds).
+    let slowest = list["endpoints"].as_array().unwrap().iter().flat_map(|e| e["contacts"].as_array().cloned().unwrap_or_default()).filter_map(|c| c["rtt_ms"].as_f64()).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+    if let Some(ms) = slowest {
+        assert!((value("ispbx_contact_rtt_seconds{quantile=\"1\"} ") - ms / 1000.0).abs() < 1e-9, "{text}");
+    } else {
+        assert!(!text.contains("ispbx_contact_rtt_seconds{"), "no contact has an RTT: {text}");
+    }
     // Every metric the contrib/ alert rules and dashboard use exists.
     for file in ["contrib/prometheus-alerts.yml", "contrib/grafana-dashboard.json"] {
         let used = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
@@ -809,4 +816,40 @@ fn events_stream_each_change_and_replay_what_a_reconnecting_client_missed() {
     // An id the feed never had: a snapshot.
     let mut lost = open_events(&s.addr, Some(u64::MAX));
     assert_eq!(read_events(&mut lost, |_| true)[0].event, "snapshot");
+}
+
+#[test]
+fn on_sigterm_event_streams_end_with_a_shutdown_event_and_the_server_exits() {
+    let conf_dir = config_copy();
+    let conf = conf_dir.path().join("pjsip.conf");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ispbx"))
+        .arg("serve")
+        // A long bound: the streams must end by themselves, not by it.
+        .envs([("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()), ("ISPBX_REQUEST_TIMEOUT", "60")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0, "the server never listened");
+        if let Some((_, rest)) = line.split_once("listening on http://") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let mut stream = open_events(&addr, None);
+    assert_eq!(read_events(&mut stream, |_| true)[0].event, "snapshot");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let last = read_events(&mut stream, |e| e.event == "shutdown");
+    assert_eq!(last.last().unwrap().data, r#"{"reason":"the server is stopping"}"#);
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running after its streams ended");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
 }

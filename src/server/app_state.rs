@@ -18,6 +18,8 @@ pub struct AppState {
     pub metrics: Arc<super::metrics::Metrics>,
     /// The change feed `/events` streams (one task, shared by every subscriber).
     pub feed: crate::pbx::feed::Feed,
+    /// Cancelled when the server stops: streams say so and end.
+    pub stopping: tokio_util::sync::CancellationToken,
     list_cache: Arc<Mutex<Option<ListCache>>>,
 }
 
@@ -37,7 +39,7 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pbx: Pbx) -> Self {
         let feed = crate::pbx::feed::Feed::spawn(pbx.clone());
-        AppState { leptos_options, pbx, metrics: Arc::default(), feed, list_cache: Arc::default() }
+        AppState { leptos_options, pbx, metrics: Arc::default(), feed, stopping: Default::default(), list_cache: Arc::default() }
     }
 
     /// The list as JSON. Pollers ask far more often than Asterisk or the files

@@ -3,6 +3,7 @@
 //! the changes it missed; then one `endpoint` event per changed row and a
 //! `removed` event per endpoint gone, each with its id. A client too slow
 //! for the feed is sent a new snapshot rather than slowing anyone else.
+//! When the server stops, each stream ends with a `shutdown` event.
 
 use super::app_state::AppState;
 use crate::model::EndpointListResponse;
@@ -36,7 +37,7 @@ fn snapshot_event(id: u64, list: &EndpointListResponse) -> Event {
 /// Live changes of every endpoint.
 #[utoipa::path(get, path = routes::EVENTS, tag = "api",
     params(("Last-Event-ID" = Option<u64>, Header, description = "The id of the last event received: the changes after it are sent first, or a snapshot when they are no longer kept")),
-    responses((status = 200, description = "`text/event-stream`: `snapshot` (data: the `/endpoints` answer), then `endpoint` (data: one row of `/endpoints`) and `removed` (data: `{\"objectname\": …}`) events, each with an `id`; a comment every 15 s keeps proxies from closing it", content_type = "text/event-stream")))]
+    responses((status = 200, description = "`text/event-stream`: `snapshot` (data: the `/endpoints` answer), then `endpoint` (data: one row of `/endpoints`) and `removed` (data: `{\"objectname\": …}`) events, each with an `id`; `shutdown` when the server stops; a comment every 15 s keeps proxies from closing it", content_type = "text/event-stream")))]
 pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let asked = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<u64>().ok());
     let (start, rx) = state.feed.subscribe(asked);
@@ -48,20 +49,31 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Sse<im
         Start::Snapshot(id, list) => (vec![snapshot_event(id, &list)], id),
     };
     let feed = state.feed.clone();
-    let live = stream::unfold((rx, sent), move |(mut rx, mut sent)| {
-        let feed = feed.clone();
+    let stopping = state.stopping.clone();
+    let live = stream::unfold((rx, sent, false), move |(mut rx, mut sent, ended)| {
+        let (feed, stopping) = (feed.clone(), stopping.clone());
         async move {
+            if ended {
+                return None;
+            }
             loop {
-                match rx.recv().await {
+                let next = tokio::select! {
+                    next = rx.recv() => next,
+                    () = stopping.cancelled() => {
+                        let last = Event::default().event("shutdown").data("{\"reason\":\"the server is stopping\"}");
+                        return Some((Ok(last), (rx, sent, true)));
+                    }
+                };
+                match next {
                     Ok(numbered) if numbered.0 <= sent => continue,
                     Ok(numbered) => {
                         sent = numbered.0;
-                        return Some((Ok(event_of(&numbered)), (rx, sent)));
+                        return Some((Ok(event_of(&numbered)), (rx, sent, false)));
                     }
                     Err(RecvError::Lagged(_)) => {
                         let (id, list) = feed.snapshot();
                         sent = id;
-                        return Some((Ok(snapshot_event(id, &list)), (rx, sent)));
+                        return Some((Ok(snapshot_event(id, &list)), (rx, sent, false)));
                     }
                     Err(RecvError::Closed) => return None,
                 }

@@ -46,6 +46,11 @@ struct StatusLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QuantileLabel {
+    quantile: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: String,
 }
@@ -85,6 +90,9 @@ pub struct Metrics {
     config_broken: Gauge,
     diagnostics: Family<SeverityLabel, Gauge>,
     subscribers: Gauge,
+    /// The qualify round trips of all contacts, as quantiles: one series per
+    /// quantile, never one per contact (thousands of phones), so bounded.
+    rtt: Family<QuantileLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
     carried: Carried,
     /// One scrape at a time: the gauges are reset and refilled from a snapshot.
     scrape: Mutex<()>,
@@ -107,6 +115,13 @@ impl Default for Metrics {
         registry.register("config_error", "1 while the files on disk are broken and the last good configuration is served", config_broken.clone());
         let diagnostics = Family::<SeverityLabel, Gauge>::default();
         registry.register("config_diagnostics", "Findings in the served configuration by severity (error: Asterisk refuses something)", diagnostics.clone());
+        let rtt = Family::<QuantileLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register_with_unit(
+            "contact_rtt",
+            "Qualify round trip over all contacts that have one, by quantile (0.5, 0.9, 0.99, 1 = the slowest); per contact it is in /endpoints",
+            Unit::Seconds,
+            rtt.clone(),
+        );
         let subscribers = Gauge::default();
         registry.register("sse_subscribers", "Clients following /events", subscribers.clone());
         let carried = Carried::default();
@@ -115,7 +130,7 @@ impl Default for Metrics {
         registry.register("ami_events", "AMI events handled", carried.ami_events.clone());
         registry.register("ami_resyncs", "Full resyncs of the PBX state over AMI", carried.ami_resyncs.clone());
         registry.register("config_reloads", "Reads of the PJSIP configuration, by result (ok, error)", carried.config_reloads.clone());
-        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, diagnostics, subscribers, carried, scrape: Mutex::new(()) }
+        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, diagnostics, subscribers, rtt, carried, scrape: Mutex::new(()) }
     }
 }
 
@@ -157,15 +172,26 @@ impl Metrics {
         }
         self.endpoints.clear();
         self.contacts.clear();
+        self.rtt.clear();
         if let Ok(list) = snapshot.endpoint_list() {
             for state in ["online", "offline", "unmonitored"] {
                 self.endpoints.get_or_create(&StateLabel { state: state.into() }).set(0);
             }
+            let mut rtts: Vec<f64> = Vec::new();
             for e in &list.endpoints {
                 self.endpoints.get_or_create(&StateLabel { state: e.state.as_str().into() }).inc();
                 for c in &e.contacts {
                     self.contacts.get_or_create(&StatusLabel { status: c.status.clone() }).inc();
+                    rtts.extend(c.rtt_ms.filter(|r| r.is_finite() && *r >= 0.0).map(|r| r / 1000.0));
                 }
+            }
+            rtts.sort_by(f64::total_cmp);
+            if let Some(&slowest) = rtts.last() {
+                for (label, q) in [("0.5", 0.5), ("0.9", 0.9), ("0.99", 0.99)] {
+                    let at = ((rtts.len() as f64 * q).ceil() as usize).clamp(1, rtts.len()) - 1;
+                    self.rtt.get_or_create(&QuantileLabel { quantile: label.into() }).set(rtts[at]);
+                }
+                self.rtt.get_or_create(&QuantileLabel { quantile: "1".into() }).set(slowest);
             }
         }
         let mut out = String::new();

@@ -24,6 +24,8 @@ pub enum Change {
     Endpoint(EndpointSummary),
     /// An endpoint left the config and Asterisk.
     Removed(String),
+    /// The AMI connection or the config's state changed (the banners).
+    Status(crate::model::AmiStatus, crate::model::ConfigStatus),
 }
 
 /// A numbered change.
@@ -35,6 +37,7 @@ struct State {
     last: u64,
     history: VecDeque<Numbered>,
     rows: HashMap<String, EndpointSummary>,
+    status: Option<(crate::model::AmiStatus, crate::model::ConfigStatus)>,
 }
 
 /// The feed: cheap to clone, shared by every subscriber.
@@ -57,14 +60,20 @@ impl Feed {
     /// Starts the task that follows `pbx`; it runs as long as the server.
     pub fn spawn(pbx: Pbx) -> Feed {
         let (tx, _) = broadcast::channel(LAG);
-        let state = State { last: 0, history: VecDeque::with_capacity(HISTORY), rows: HashMap::new() };
+        // Ids go on from the clock, in microseconds: an id a client kept
+        // from before a restart is older than every id of this process, so it
+        // gets a snapshot, never a replay of other changes under its numbers.
+        let first = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+        let state = State { last: first, history: VecDeque::with_capacity(HISTORY), rows: HashMap::new(), status: None };
         let feed = Feed { tx, state: Arc::new(RwLock::new(state)), pbx };
+        // What the task compares against is taken before the first reading:
+        // a change in between is then seen, not lost.
+        let mut live = feed.pbx.live_changes();
+        let mut seen = feed.pbx.snapshot();
         feed.update();
         let follower = feed.clone();
         tokio::spawn(async move {
-            let mut live = follower.pbx.live_changes();
             let mut tick = tokio::time::interval(CONFIG_POLL);
-            let mut seen = follower.pbx.snapshot();
             loop {
                 tokio::select! {
                     changed = live.changed() => if changed.is_err() { tick.tick().await; },
@@ -96,6 +105,11 @@ impl Feed {
         gone.sort();
         changes.extend(gone.into_iter().map(|k| Change::Removed(k.clone())));
         st.rows = current;
+        let status = (list.ami, list.config);
+        if st.status.as_ref() != Some(&status) {
+            st.status = Some(status.clone());
+            changes.push(Change::Status(status.0, status.1));
+        }
         for change in changes {
             st.last += 1;
             let numbered = (st.last, Arc::new(change));

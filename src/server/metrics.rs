@@ -86,6 +86,7 @@ pub struct Metrics {
     endpoints: Family<StateLabel, Gauge>,
     contacts: Family<StatusLabel, Gauge>,
     ami_up: Gauge,
+    ami_configured: Gauge,
     config_loaded: Gauge,
     config_broken: Gauge,
     diagnostics: Family<SeverityLabel, Gauge>,
@@ -106,11 +107,13 @@ impl Default for Metrics {
         let endpoints = Family::<StateLabel, Gauge>::default();
         let contacts = Family::<StatusLabel, Gauge>::default();
         let (ami_up, config_loaded, config_broken) = (Gauge::default(), Gauge::default(), Gauge::default());
+        let ami_configured = Gauge::default();
         registry.register("http_requests", "HTTP requests answered, by route pattern, method and status", requests.clone());
         registry.register_with_unit("http_request_duration", "Time to answer an HTTP request, by route pattern", Unit::Seconds, latency.clone());
         registry.register("endpoints", "Endpoints by state (online, offline, unmonitored)", endpoints.clone());
         registry.register("contacts", "Contacts by status as Asterisk reports it (Reachable, Unreachable, NonQualified, Unknown, …)", contacts.clone());
         registry.register("ami_up", "1 while the AMI connection to Asterisk is up", ami_up.clone());
+        registry.register("ami_configured", "1 when an AMI user is configured (0: the config alone is served, on purpose)", ami_configured.clone());
         registry.register("config_loaded", "1 while a PJSIP configuration Asterisk would load is served", config_loaded.clone());
         registry.register("config_error", "1 while the files on disk are broken and the last good configuration is served", config_broken.clone());
         let diagnostics = Family::<SeverityLabel, Gauge>::default();
@@ -130,7 +133,7 @@ impl Default for Metrics {
         registry.register("ami_events", "AMI events handled", carried.ami_events.clone());
         registry.register("ami_resyncs", "Full resyncs of the PBX state over AMI", carried.ami_resyncs.clone());
         registry.register("config_reloads", "Reads of the PJSIP configuration, by result (ok, error)", carried.config_reloads.clone());
-        Metrics { registry, requests, latency, endpoints, contacts, ami_up, config_loaded, config_broken, diagnostics, subscribers, rtt, carried, scrape: Mutex::new(()) }
+        Metrics { registry, requests, latency, endpoints, contacts, ami_up, ami_configured, config_loaded, config_broken, diagnostics, subscribers, rtt, carried, scrape: Mutex::new(()) }
     }
 }
 
@@ -162,6 +165,7 @@ impl Metrics {
         let snapshot = state.pbx.snapshot();
         let readiness = snapshot.readiness();
         self.ami_up.set(i64::from(readiness.ami == "connected"));
+        self.ami_configured.set(i64::from(readiness.ami != "not configured"));
         self.config_loaded.set(i64::from(readiness.config != "none"));
         self.config_broken.set(i64::from(readiness.config.starts_with("loaded (")));
         self.carry(state.pbx.counts());

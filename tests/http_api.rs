@@ -692,34 +692,13 @@ fn metrics_count_what_prometheus_needs_without_unbounded_labels() {
 fn sigterm_stops_the_server_within_the_request_timeout_even_with_a_request_hanging() {
     let conf_dir = config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ispbx"))
-        .arg("serve")
-        .envs([("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()), ("ISPBX_REQUEST_TIMEOUT", "1")])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0, "the server never listened");
-        if let Some((_, rest)) = line.split_once("listening on http://") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (mut child, addr) = serve_to_be_stopped(&conf, "1");
     // A client that sent half a request and went quiet.
     let mut hanging = TcpStream::connect(&addr).unwrap();
     hanging.write_all(b"GET /endpoints HTTP/1.1\r\nHost: x\r\n").unwrap();
     assert_eq!(get(&addr, "/healthz").status, 200);
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = exit_of(&mut child, "SIGTERM");
     assert!(status.success(), "{status}");
 }
 
@@ -824,34 +803,53 @@ fn events_stream_each_change_and_replay_what_a_reconnecting_client_missed() {
 fn on_sigterm_event_streams_end_with_a_shutdown_event_and_the_server_exits() {
     let conf_dir = config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ispbx"))
-        .arg("serve")
-        // A long bound: the streams must end by themselves, not by it.
-        .envs([("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()), ("ISPBX_REQUEST_TIMEOUT", "60")])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0, "the server never listened");
-        if let Some((_, rest)) = line.split_once("listening on http://") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    // A long bound: the streams must end by themselves, not by it.
+    let (mut child, addr) = serve_to_be_stopped(&conf, "60");
     let mut stream = open_events(&addr, None);
     assert_eq!(read_events(&mut stream, |_| true)[0].event, "snapshot");
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let last = read_events(&mut stream, |e| e.event == "shutdown");
     assert_eq!(last.last().unwrap().data, r#"{"reason":"the server is stopping"}"#);
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "still running after its streams ended");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = exit_of(&mut child, "its streams ended");
     assert!(status.success(), "{status}");
+}
+
+/// `ispbx serve` as a child of its own (to be sent signals), and its address.
+/// Its log is read to the end by a thread: a closed pipe would break its writes.
+fn serve_to_be_stopped(conf: &Path, request_timeout: &str) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ispbx"))
+        .arg("serve")
+        .envs([("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()), ("ISPBX_REQUEST_TIMEOUT", request_timeout)])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(err)).map_while(Result::ok) {
+            if let Some((_, rest)) = line.split_once("listening on http://") {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+            }
+        }
+    });
+    match rx.recv_timeout(WAIT) {
+        Ok(addr) => (child, addr),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server never listened");
+        }
+    }
+}
+
+/// Waits for the child to exit (a hang is a failure, after WAIT).
+fn exit_of(child: &mut std::process::Child, after: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "still running after {after}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -299,6 +299,9 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
         let kind_rules = option_rules::type_rules(&kind);
         for &i in sections {
             let cat = &cfg.categories[i];
+            // res_sorcery_config's last word on a section it could not turn
+            // into an object (made only then: most sections load).
+            let not_created = || format!("Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'", cat.name);
             // aco_process_var, line by line in order: an option the type does
             // not have, or a value its handler fails on, refuses the object.
             let mut refused = false;
@@ -306,13 +309,12 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                 let rule = kind_rules.and_then(|r| r.get(&v.name));
                 if rule.is_none() && !v.name.starts_with('@') && !options::is_known_option(&kind, &v.name) {
                     refuse_at(&mut set, cfg, v, format!(
-                        "Could not find option suitable for category '{}' named '{}' at line {} of {}; \
-                         Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",
+                        "Could not find option suitable for category '{}' named '{}' at line {} of {}; {}",
                         cat.name,
                         v.name,
                         v.origin.line,
                         cfg.path(v.origin.file).display(),
-                        cat.name
+                        not_created()
                     ));
                     refused = true;
                     break;
@@ -333,12 +335,11 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                     Verdict::Refused(why) => {
                         let why = hide(why);
                         refuse_at(&mut set, cfg, v, format!(
-                            "Error parsing {}={shown} at line {} of {} ({why}); \
-                             Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'",
+                            "Error parsing {}={shown} at line {} of {} ({why}); {}",
                             v.name,
                             v.origin.line,
                             cfg.path(v.origin.file).display(),
-                            cat.name
+                            not_created()
                         ));
                         refused = true;
                         break;
@@ -360,7 +361,7 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                     .collect(),
             };
             if let Some(why) = super::validate::rejection(&object) {
-                let message = format!("{why}; Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'", cat.name);
+                let message = format!("{why}; {}", not_created());
                 refuse(&mut set, cfg, cat, message);
                 continue;
             }

@@ -68,8 +68,11 @@ fn one_edit(c: &mut Criterion) {
     });
     let e = edit(&cfg, &change).expect("the edit");
     g.bench_function("phase: diff", |b| b.iter(|| black_box(unified(&e.files).len())));
-    g.bench_function("phase: objects of the edited config", |b| {
-        b.iter(|| black_box(ispbx::pjsip::objects::load_objects(&e.config.main).objects.len()))
+    g.bench_function("edit+validate+diff 5000 extensions, reading the whole config back", |b| {
+        b.iter_with_large_drop(|| {
+            let e = ispbx::pjsip::edit::edit_with(&cfg, &change, ispbx::pjsip::edit::Reread::Whole).expect("the edit");
+            (unified(&e.files), e)
+        })
     });
     g.bench_function("parse+edit+validate+diff 5000 extensions", |b| {
         b.iter_with_large_drop(|| {

@@ -61,7 +61,7 @@ pub fn run(command: PjsipCommand) -> ExitCode {
     for note in &edited.notes {
         eprintln!("note: {note}");
     }
-    let objects = edited.config.objects.len();
+    let objects = edited.objects;
     eprintln!("check: Asterisk would read the edited config as asked: {objects} objects, no new errors");
     if edited.files.is_empty() {
         eprintln!("nothing to change: the config already says that");

@@ -61,7 +61,8 @@ fn an_inherited_value_is_overridden_in_the_objects_own_section_in_its_own_file()
     let (_d, root) = sample();
     let e = apply(&root, &[set("1001", "endpoint", "context", "vip")]).unwrap();
     assert_eq!(changed_lines(&e), vec![("pjsip_users.conf".to_string(), vec!["+context=vip".to_string()])]);
-    let after = e.config.object("endpoint", "1001").unwrap();
+    let reread = e.reread(&load(&root));
+    let after = reread.object("endpoint", "1001").unwrap();
     assert_eq!(after.get("context").as_deref(), Some("vip"));
     // The new line sits in [1001]'s own block, after its last own line.
     let text = String::from_utf8(e.files[0].after.clone()).unwrap();
@@ -99,7 +100,7 @@ fn a_template_changes_only_when_asked_and_says_how_many_objects_follow() {
     assert!(note.contains("changes template [endpoint-basic]"), "{note}");
     let inheriting = load(&root).objects_of("endpoint").filter(|o| o.fields.iter().any(|f| f.provenance.template.as_deref() == Some("endpoint-basic"))).count();
     assert!(note.contains(&format!("{inheriting} object(s) inherit it")), "{note} / {inheriting}");
-    assert_eq!(e.config.object("endpoint", "1002").unwrap().get("context").as_deref(), Some("staff"));
+    assert_eq!(e.reread(&load(&root)).object("endpoint", "1002").unwrap().get("context").as_deref(), Some("staff"));
 }
 
 #[test]
@@ -132,7 +133,8 @@ fn a_trio_follows_its_siblings_and_deleting_it_gives_back_every_byte() {
     );
     let diff = unified(&e.files);
     assert!(!diff.contains("Gen-Pass-1030-xyz") && diff.contains("+password=********"), "{diff}");
-    assert!(e.config.object("endpoint", "1030").is_some() && e.config.object("auth", "1030").is_some() && e.config.object("aor", "1030").is_some());
+    let after = e.reread(&load(&root));
+    assert!(after.object("endpoint", "1030").is_some() && after.object("auth", "1030").is_some() && after.object("aor", "1030").is_some());
     write(&e);
     let d = apply(&root, &[Change::Delete { target: target("1030", "endpoint"), trio: true, force: false }]).unwrap();
     write(&d);
@@ -148,7 +150,7 @@ fn deleting_what_another_object_names_is_refused_with_the_referrers() {
     assert_eq!((referrers[0].kind.as_str(), referrers[0].name.as_str(), referrers[0].option.as_str()), ("endpoint", "1002", "aors"));
     assert!(err.to_string().contains("endpoint '1002' (aors="), "{err}");
     let forced = apply(&root, &[Change::Delete { target: target("1002", "aor"), trio: false, force: true }]).unwrap();
-    assert!(forced.config.object("aor", "1002").is_none());
+    assert!(forced.reread(&load(&root)).object("aor", "1002").is_none());
     assert!(forced.notes.iter().any(|n| n.contains("still named by")));
 }
 
@@ -165,7 +167,7 @@ fn wizard_entries_are_edited_in_the_wizard_file() {
     let (_d, root) = sample();
     let e = apply(&root, &[Change::Set { target: Target::new("2001", None), key: "endpoint/context".into(), value: "remote".into() }]).unwrap();
     assert_eq!(changed_lines(&e), vec![("pjsip_wizard.conf".to_string(), vec!["+endpoint/context=remote".to_string()])]);
-    assert_eq!(e.config.object("endpoint", "2001").unwrap().get("context").as_deref(), Some("remote"));
+    assert_eq!(e.reread(&load(&root)).object("endpoint", "2001").unwrap().get("context").as_deref(), Some("remote"));
     let err = apply(&root, &[Change::Set { target: Target::new("2001", None), key: "bogus".into(), value: "1".into() }]).unwrap_err();
     assert!(matches!(err, EditError::Invalid(_)), "{err}");
 }
@@ -175,7 +177,7 @@ fn create_from_a_template_and_refuse_a_duplicate() {
     let (_d, root) = sample();
     let new = NewObject { kind: "aor".into(), name: "1040".into(), templates: vec!["aor-multi".into()], options: vec![("max_contacts".into(), "5".into())] };
     let e = apply(&root, &[Change::Create(new.clone())]).unwrap();
-    assert_eq!(e.config.object("aor", "1040").unwrap().get("max_contacts").as_deref(), Some("5"));
+    assert_eq!(e.reread(&load(&root)).object("aor", "1040").unwrap().get("max_contacts").as_deref(), Some("5"));
     let dup = NewObject { name: "1001".into(), ..new };
     assert!(matches!(apply(&root, &[Change::Create(dup)]), Err(EditError::Invalid(_))));
 }
@@ -197,7 +199,7 @@ fn escapes_are_written_as_asterisk_reads_them() {
     let (_d, root) = sample();
     let e = apply(&root, &[set("1002", "endpoint", "callerid", "Bob; the boss <1002>")]).unwrap();
     assert_eq!(changed_lines(&e)[0].1[1], "+callerid=Bob\\; the boss <1002>");
-    assert_eq!(e.config.object("endpoint", "1002").unwrap().get("callerid").as_deref(), Some("Bob; the boss <1002>"));
+    assert_eq!(e.reread(&load(&root)).object("endpoint", "1002").unwrap().get("callerid").as_deref(), Some("Bob; the boss <1002>"));
     assert!(matches!(apply(&root, &[set("1002", "endpoint", "callerid", "a\nb")]), Err(EditError::Invalid(_))));
 }
 
@@ -227,7 +229,7 @@ fn codec_lists_are_read_as_asterisk_cuts_them() {
 fn a_new_line_goes_after_a_plus_equals_on_an_inherited_value() {
     let (_d, root) = config("[tpl](!)\ntype=endpoint\ncontext=from-\n\n[e](tpl)\ncontext+=internal\ncallerid=E <1>\n");
     let e = apply(&root, &[set("e", "endpoint", "context", "vip")]).unwrap();
-    assert_eq!(e.config.object("endpoint", "e").unwrap().get("context").as_deref(), Some("vip"));
+    assert_eq!(e.reread(&load(&root)).object("endpoint", "e").unwrap().get("context").as_deref(), Some("vip"));
 }
 
 #[test]

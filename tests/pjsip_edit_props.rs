@@ -4,7 +4,8 @@
 //! back the original bytes.
 #![cfg(feature = "ssr")]
 
-use ispbx::pjsip::edit::{edit, line, Change, Edited, Target};
+use ispbx::pjsip::edit::{edit, edit_with, line, Change, EditError, Edited, Reread, Target};
+use ispbx::pjsip::objects::Object;
 use ispbx::pjsip::fs::MemFs;
 use ispbx::pjsip::PjsipConfig;
 use proptest::prelude::*;
@@ -186,6 +187,41 @@ fn assert_only_lines_of(e: &Edited, keys: &[&str]) {
     }
 }
 
+/// Everything Asterisk would apply of an object, and where each value was written.
+fn same_object(a: &Object, b: &Object) -> bool {
+    a.kind == b.kind
+        && a.name == b.name
+        && a.origin == b.origin
+        && a.defined_at == b.defined_at
+        && a.fields.len() == b.fields.len()
+        && a.fields.iter().zip(&b.fields).all(|(x, y)| x.name == y.name && x.value.clear() == y.value.clear() && x.provenance == y.provenance)
+}
+
+/// The edit as `edit` checks it, after making sure a full read of the
+/// edited files says the same: the same verdict, bytes and objects.
+fn checked(cfg: &PjsipConfig, change: &Change) -> Result<Edited, EditError> {
+    let fast = edit(cfg, std::slice::from_ref(change));
+    let whole = edit_with(cfg, std::slice::from_ref(change), Reread::Whole);
+    match (&fast, &whole) {
+        (Ok(f), Ok(w)) => {
+            assert_eq!(f.files, w.files, "{change:?}");
+            assert_eq!((&f.notes, &f.created, &f.removed, f.objects), (&w.notes, &w.created, &w.removed, w.objects), "{change:?}");
+            let key = |o: &Object| (o.kind.to_string(), o.name.to_string());
+            let (mut fc, mut wc) = (f.changed.clone(), w.changed.clone());
+            fc.sort_by_key(key);
+            wc.sort_by_key(key);
+            assert!(
+                fc.len() == wc.len() && fc.iter().zip(&wc).all(|(a, b)| same_object(a, b)),
+                "{change:?}: the edited sections read alone {fc:#?}, the whole config {wc:#?}"
+            );
+            assert_eq!(f.reread(cfg).objects.len(), f.objects, "{change:?}");
+        }
+        (Err(f), Err(w)) => assert_eq!(f, w, "{change:?}"),
+        _ => panic!("{change:?}: the edited sections say {:?}, the whole config {:?}", fast.as_ref().map(|_| ()), whole.as_ref().map(|_| ())),
+    }
+    fast
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 
@@ -203,20 +239,92 @@ proptest! {
         for op in &ops {
             let Some((forward, inverse, keys)) = plan(&cfg, op) else { continue };
             let before = files_of(&cfg);
-            let e = edit(&cfg, std::slice::from_ref(&forward)).map_err(|e| TestCaseError::fail(format!("{forward:?}: {e}")))?;
+            let e = checked(&cfg, &forward).map_err(|e| TestCaseError::fail(format!("{forward:?}: {e}")))?;
             prop_assert!(!e.files.is_empty(), "{:?} changed nothing", forward);
             assert_only_lines_of(&e, &keys);
             undo.push((inverse, before));
-            cfg = e.config;
+            cfg = e.reread(&cfg);
         }
         while let Some((inverse, expected)) = undo.pop() {
-            let e = edit(&cfg, std::slice::from_ref(&inverse)).map_err(|e| TestCaseError::fail(format!("{inverse:?}: {e}")))?;
-            cfg = e.config;
+            let e = checked(&cfg, &inverse).map_err(|e| TestCaseError::fail(format!("{inverse:?}: {e}")))?;
+            cfg = e.reread(&cfg);
             let now = files_of(&cfg);
             for (path, bytes) in &expected {
                 prop_assert_eq!(String::from_utf8_lossy(&now[path]), String::from_utf8_lossy(bytes), "{} after {:?}", path.display(), inverse);
             }
         }
         prop_assert_eq!(files_of(&cfg), original);
+    }
+}
+
+/// One edit on a generated PBX, as a provisioning script makes them.
+#[derive(Debug, Clone)]
+enum GenOp {
+    Set { ext: usize, key: usize, value: usize },
+    Codec { ext: usize, codec: usize, add: bool },
+    Trio { n: u16 },
+    Delete { ext: usize },
+    AorMax { ext: usize, n: u8 },
+}
+
+fn gen_op() -> impl Strategy<Value = GenOp> {
+    prop_oneof![
+        (0..40usize, 0..KEYS.len(), 0..VALUES.len()).prop_map(|(ext, key, value)| GenOp::Set { ext, key, value }),
+        (0..40usize, 0..CODECS.len(), any::<bool>()).prop_map(|(ext, codec, add)| GenOp::Codec { ext, codec, add }),
+        (0..50u16).prop_map(|n| GenOp::Trio { n }),
+        (0..40usize).prop_map(|ext| GenOp::Delete { ext }),
+        (0..40usize, 0..12u8).prop_map(|(ext, n)| GenOp::AorMax { ext, n }),
+    ]
+}
+
+fn gen_change(cfg: &PjsipConfig, op: &GenOp) -> Option<Change> {
+    let ext = |i: usize| nth_config_object(cfg, "endpoint", i);
+    Some(match op {
+        GenOp::Set { ext: i, key, value } => Change::Set { target: Target::new(ext(*i)?, Some("endpoint")), key: KEYS[*key].into(), value: VALUES[*value].into() },
+        GenOp::Codec { ext: i, codec, add: true } => Change::Add { target: Target::new(ext(*i)?, Some("endpoint")), key: "allow".into(), items: vec![CODECS[*codec].into()] },
+        GenOp::Codec { ext: i, codec, add: false } => Change::Remove { target: Target::new(ext(*i)?, Some("endpoint")), key: "allow".into(), items: vec![CODECS[*codec].into()] },
+        GenOp::Trio { n } => Change::CreateTrio { name: format!("2{n:04}"), template: "endpoint-tpl".into(), password: format!("P{n}-secret") },
+        GenOp::Delete { ext: i } => Change::Delete { target: Target::new(ext(*i)?, Some("endpoint")), trio: true, force: false },
+        // 0 is refused by the option table: both reads must refuse it alike.
+        GenOp::AorMax { ext: i, n } => Change::Set { target: Target::new(ext(*i)?, Some("aor")), key: "max_contacts".into(), value: n.to_string() },
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Reading back only the edited sections agrees with reading the whole
+    /// config, edit after edit, and is what plain edits of one extension take.
+    #[test]
+    fn reading_the_edited_sections_agrees_with_reading_everything(
+        crlf in any::<bool>(),
+        ops in prop::collection::vec(gen_op(), 1..10),
+    ) {
+        // With what a region must not be read alone next to: an addition
+        // to an extension, a section inheriting from an extension's, a
+        // block comment; in the middle, as new extensions go at the end.
+        let mut text = ispbx::pjsip::generate::extensions(40).replacen(
+            "[10020](endpoint-tpl)",
+            "[10003](+)\nlanguage=de\n\n[copy-of-10005](10005)\ncallerid=Copy <5>\n\n;-- [10007](+)\nlanguage=fr --;\n\n[10020](endpoint-tpl)",
+            1,
+        );
+        if crlf {
+            text = text.replace('\n', "\r\n");
+        }
+        let mut cfg = PjsipConfig::load_with(&MemFs::new().with(ROOT, text.into_bytes()), Path::new(ROOT));
+        for op in &ops {
+            let Some(change) = gen_change(&cfg, op) else { continue };
+            if let Ok(e) = checked(&cfg, &change) {
+                let plain = |name: &str| !["10003", "10005", "copy-of-10005", "10019", "10020"].contains(&name);
+                let target = match &change {
+                    Change::Set { target, .. } | Change::Delete { target, .. } => target.name.clone(),
+                    _ => String::new(),
+                };
+                if !e.files.is_empty() && plain(&target) && matches!(op, GenOp::Set { .. } | GenOp::Trio { .. } | GenOp::Delete { .. }) {
+                    prop_assert_eq!(e.checked, Reread::Edited, "{:?} was read back whole", change);
+                }
+                cfg = e.reread(&cfg);
+            }
+        }
     }
 }

@@ -104,6 +104,11 @@ impl PjsipConfig {
                 message: format!("{why}: it is not created"),
             });
         }
+        Self::from_parts(main, wizard, set)
+    }
+
+    /// A config from what was read and the objects made of it.
+    pub(crate) fn from_parts(main: Config, wizard: Option<Config>, set: objects::ObjectSet) -> Self {
         let mut by_name = rustc_hash::FxHashMap::default();
         for (i, o) in set.objects.iter().enumerate() {
             by_name.entry((o.kind.clone(), o.name.clone())).or_insert(i);

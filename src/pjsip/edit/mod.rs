@@ -16,6 +16,7 @@ pub mod line;
 mod ops;
 pub mod patch;
 mod refs;
+mod region;
 mod target;
 mod verify;
 
@@ -24,6 +25,7 @@ pub use refs::{referrers, Referrer};
 pub use target::{Scope, Target};
 
 use super::document::FileId;
+use super::objects::Object;
 use super::PjsipConfig;
 use patch::FilePatch;
 use std::collections::BTreeMap;
@@ -139,10 +141,34 @@ pub struct Edited {
     /// What an admin should know: templates changed and how many objects
     /// that affects, inherited items that remain, references forced away.
     pub notes: Vec<String>,
-    /// The config as Asterisk would read it after the edit.
-    pub config: PjsipConfig,
     /// The objects the edit creates, as (type, id).
     pub created: Vec<(String, String)>,
+    /// Objects new or with other options after the edit, as Asterisk would
+    /// build them: what a reload must be seen to have loaded.
+    pub changed: Vec<Object>,
+    /// Objects the edit removes, as (type, id).
+    pub removed: Vec<(String, String)>,
+    /// How many objects Asterisk would have after the edit.
+    pub objects: usize,
+    /// How much was read back to check it.
+    pub checked: Reread,
+}
+
+impl Edited {
+    /// The whole config as Asterisk would read it after the edit.
+    pub fn reread(&self, before: &PjsipConfig) -> PjsipConfig {
+        verify::reload(before, &self.files)
+    }
+}
+
+/// How an edit is read back before it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reread {
+    /// Only the edited sections, when nothing else can read differently;
+    /// the whole config otherwise.
+    Edited,
+    /// The whole config, always: what `Edited` must agree with.
+    Whole,
 }
 
 /// What one plan will do, before it is rendered and checked.
@@ -161,6 +187,11 @@ impl Plan {
 
 /// Plans, renders and verifies `changes` on `cfg`, all or nothing.
 pub fn edit(cfg: &PjsipConfig, changes: &[Change]) -> Result<Edited, EditError> {
+    edit_with(cfg, changes, Reread::Edited)
+}
+
+/// [`edit`], reading the edit back as `how` says.
+pub fn edit_with(cfg: &PjsipConfig, changes: &[Change], how: Reread) -> Result<Edited, EditError> {
     if let Some(e) = cfg.error() {
         return Err(EditError::Unloadable(e.to_string()));
     }
@@ -177,10 +208,20 @@ pub fn edit(cfg: &PjsipConfig, changes: &[Change]) -> Result<Edited, EditError> 
         }
     }
     let files = render(cfg, &plan);
-    let config = verify::reload(cfg, &files);
-    verify::check(cfg, &config, &plan.expect)?;
     let created = plan.expect.created.iter().map(|k| (k.kind.clone(), k.name.clone())).collect();
-    Ok(Edited { files, notes: plan.notes, config, created })
+    // A region that fails the check is checked again on a full read, whose
+    // findings name the right lines: only a pass is taken from it.
+    let region = (how == Reread::Edited).then(|| region::reread(cfg, &files)).flatten();
+    if let Some(r) = region {
+        if let Ok(outcome) = verify::check(cfg, &r.old, &r.new, &plan.expect) {
+            let objects = cfg.objects.len() - r.old.objects.len() + r.new.objects.len();
+            return Ok(Edited { files, notes: plan.notes, created, changed: outcome.changed, removed: outcome.removed, objects, checked: Reread::Edited });
+        }
+    }
+    let config = verify::reload(cfg, &files);
+    let outcome = verify::check(cfg, cfg, &config, &plan.expect)?;
+    let objects = config.objects.len();
+    Ok(Edited { files, notes: plan.notes, created, changed: outcome.changed, removed: outcome.removed, objects, checked: Reread::Whole })
 }
 
 /// A password for a new auth: 20 letters and digits from the OS's random

@@ -144,12 +144,24 @@ fn inheritors(cfg: &PjsipConfig, templates: &[(Tree, String)]) -> HashSet<(Strin
     out
 }
 
-pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Result<(), EditError> {
+/// What an edit does to Asterisk's objects, as the check found it.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Objects new or with other options after the edit, as Asterisk would build them.
+    pub changed: Vec<Object>,
+    /// Objects gone after the edit, as (type, id).
+    pub removed: Vec<(String, String)>,
+}
+
+/// Checks `new` against `old` and what was asked. `new` and `old` may be the
+/// whole config or only the edited sections of it (see `region`); Asterisk's
+/// findings before the edit are always those of the whole config, `before`.
+pub fn check(before: &PjsipConfig, old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Result<Outcome, EditError> {
     if let Some(e) = new.error() {
         return Err(EditError::Unverified(format!("Asterisk would no longer load the config: {e}")));
     }
     let old_errors: HashSet<String> =
-        old.diagnostics().filter(|d| d.severity == Severity::Error).map(|d| shape(&d.message)).collect();
+        before.diagnostics().filter(|d| d.severity == Severity::Error).map(|d| shape(&d.message)).collect();
     let new_errors: Vec<String> = new
         .diagnostics()
         .filter(|d| d.severity == Severity::Error && !old_errors.contains(&shape(&d.message)))
@@ -240,5 +252,17 @@ pub fn check(old: &PjsipConfig, new: &PjsipConfig, expect: &Expectations) -> Res
             return Err(EditError::Unverified(format!("Asterisk would not create {} '{}'", k.kind, k.name)));
         }
     }
-    Ok(())
+    let changed = new
+        .objects
+        .iter()
+        .filter(|o| old_objects.get(&(&*o.kind, &*o.name)).is_none_or(|was| !same_fields(was, o)))
+        .cloned()
+        .collect();
+    let removed = old
+        .objects
+        .iter()
+        .filter(|o| !new_objects.contains_key(&(&*o.kind, &*o.name)))
+        .map(|o| (o.kind.to_string(), o.name.to_string()))
+        .collect();
+    Ok(Outcome { changed, removed })
 }

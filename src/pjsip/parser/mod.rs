@@ -29,7 +29,7 @@ pub use filter::does_category_match;
 pub use model::{Category, Config, LoadStatus, Location, Variable};
 
 use super::diagnostic::{Diagnostic, Severity};
-use super::document::{Document, FileId};
+use super::document::{Document, FileId, SourceFile};
 use super::fs::ConfigFs;
 use include::FileResult;
 use rustc_hash::FxHashMap;
@@ -79,6 +79,7 @@ pub fn load_with(fs: &dyn ConfigFs, path: &Path) -> Config {
         names: FxHashMap::default(),
         buf: Vec::with_capacity(256),
         cols: Vec::with_capacity(256),
+        line_offset: 0,
     };
     match p.internal_load(&path.to_string_lossy(), None) {
         FileResult::NotFound => {
@@ -93,6 +94,57 @@ pub fn load_with(fs: &dyn ConfigFs, path: &Path) -> Config {
         FileResult::Invalid => p.cfg.status = LoadStatus::Invalid,
         FileResult::Loaded => {}
     }
+    p.cfg
+}
+
+/// Reads one region of an edited file as config.c would read it there,
+/// without reading the rest: `bytes` are whole lines, the first of them line
+/// `first_line` of `document`'s file `file` and a section header; `before`
+/// are the categories read before it, in order, that its headers may name
+/// as templates. The categories and findings of the region alone come back,
+/// with the file's own line numbers.
+///
+/// The caller answers for what this cannot see: that no block comment is
+/// open where the region starts and that nothing in it is a directive (an
+/// `#include` here would find no file and fail).
+pub fn load_region(document: &Document, file: FileId, bytes: Vec<u8>, first_line: u32, before: Vec<Category>) -> Config {
+    let mut bytes = Some(bytes);
+    let files = document
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if i == file {
+                SourceFile::new(f.path.clone(), bytes.take().unwrap_or_default())
+            } else {
+                SourceFile { path: f.path.clone(), bytes: Vec::new(), lines: Vec::new() }
+            }
+        })
+        .collect();
+    let no_files = super::fs::MemFs::new();
+    let mut by_name: FxHashMap<Box<str>, Vec<usize>> = FxHashMap::default();
+    for (i, c) in before.iter().enumerate() {
+        by_name.entry(c.name.to_ascii_lowercase().into_boxed_str()).or_default().push(i);
+    }
+    let seeds = before.len();
+    let mut p = Parser {
+        fs: &no_files,
+        etc_dir: PathBuf::new(),
+        cfg: Config { document: Document { files }, categories: before, diagnostics: Vec::new(), status: LoadStatus::Loaded },
+        by_name,
+        current: None,
+        include_level: 1,
+        include_stack: Vec::new(),
+        bytes_read: 0,
+        names: FxHashMap::default(),
+        buf: Vec::with_capacity(256),
+        cols: Vec::with_capacity(256),
+        line_offset: first_line.saturating_sub(1),
+    };
+    if !p.text_file_load(file, &mut GlobCarry { files: 1, ..GlobCarry::default() }) {
+        p.cfg.status = LoadStatus::Invalid;
+    }
+    p.cfg.categories.drain(..seeds);
     p.cfg
 }
 
@@ -114,6 +166,8 @@ struct Parser<'a> {
     names: FxHashMap<Box<[u8]>, Arc<str>>,
     buf: Vec<u8>,
     cols: Vec<u32>,
+    /// Lines before the first one read: 0 but for [`load_region`].
+    line_offset: u32,
 }
 
 /// What config_text_file_load keeps from one file of a glob to the next:

@@ -25,7 +25,8 @@ impl<'a> Parser<'a> {
         while pos < len {
             let (start, end) = fgets(&self.cfg.document.files[file].bytes, pos);
             pos = end;
-            let lineno = physical;
+            let here = physical;
+            let lineno = physical + self.line_offset;
             let chunk_has_nl = self.cfg.document.files[file].bytes[end - 1] == b'\n';
             if chunk_has_nl {
                 physical += 1;
@@ -71,7 +72,7 @@ impl<'a> Parser<'a> {
                 let bytes = &self.cfg.document.files[file].bytes[chunk_start..end];
                 let n = strlen(bytes);
                 self.buf.extend_from_slice(&bytes[..n]);
-                let base = (chunk_start - self.cfg.document.files[file].lines_start(lineno)) as u32;
+                let base = (chunk_start - self.cfg.document.files[file].lines_start(here)) as u32;
                 self.cols.extend((0..n as u32).map(|i| base + i + 1));
                 self.buf.push(0);
                 self.cols.push(0);

@@ -41,8 +41,12 @@ fn parse_and_resolve(c: &mut Criterion) {
             black_box(n)
         })
     });
+    let parsed = ispbx::pjsip::parser::load_with(&fs, Path::new(ROOT));
+    g.bench_function("objects only 5000 extensions", |b| {
+        b.iter_with_large_drop(|| ispbx::pjsip::objects::load_objects(&parsed))
+    });
     g.bench_function("parse only 5000 extensions", |b| {
-        b.iter(|| black_box(ispbx::pjsip::parser::load_with(&fs, Path::new(ROOT)).categories.len()))
+        b.iter_with_large_drop(|| ispbx::pjsip::parser::load_with(&fs, Path::new(ROOT)))
     });
     g.finish();
 }

@@ -215,6 +215,13 @@ fn checked(cfg: &PjsipConfig, change: &Change) -> Result<Edited, EditError> {
                 "{change:?}: the edited sections read alone {fc:#?}, the whole config {wc:#?}"
             );
             assert_eq!(f.reread(cfg).objects.len(), f.objects, "{change:?}");
+            // The diff, cut to the lines around the change, numbers its hunks as a diff of the whole files does.
+            let hunks = |text: &str| text.lines().filter(|l| l.starts_with("@@")).map(str::to_string).collect::<Vec<_>>();
+            for file in &f.files {
+                let (a, b) = (String::from_utf8_lossy(&file.before), String::from_utf8_lossy(&file.after));
+                let reference = similar::TextDiff::from_lines(a.as_ref(), b.as_ref()).unified_diff().context_radius(3).to_string();
+                assert_eq!(hunks(&ispbx::pjsip::edit::unified(std::slice::from_ref(file))), hunks(&reference), "{change:?}");
+            }
         }
         (Err(f), Err(w)) => assert_eq!(f, w, "{change:?}"),
         _ => panic!("{change:?}: the edited sections say {:?}, the whole config {:?}", fast.as_ref().map(|_| ()), whole.as_ref().map(|_| ())),

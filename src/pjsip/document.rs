@@ -68,7 +68,7 @@ impl SourceFile {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 /// Every file one load touched, the root first, includes in the order Asterisk read them.

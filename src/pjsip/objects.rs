@@ -138,10 +138,19 @@ impl FileNames {
     }
 }
 
-pub(crate) fn field(cfg: &Config, v: &Variable, files: &mut FileNames) -> Field {
+/// What a type makes of an option name, found once per name and load.
+#[derive(Clone, Copy)]
+struct Name {
+    rule: Option<&'static option_rules::OptionRule>,
+    /// The type has the option (or it is an `@` note sorcery keeps).
+    known: bool,
+    secret: bool,
+}
+
+pub(crate) fn field(cfg: &Config, v: &Variable, secret: bool, files: &mut FileNames) -> Field {
     Field {
         name: v.name.clone(),
-        value: Value::new(v.value.clone(), crate::secret::is_secret_name(&v.name)),
+        value: Value::new(v.value.clone(), secret),
         provenance: provenance(cfg, v.origin, v.template.clone(), files),
     }
 }
@@ -208,7 +217,6 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
         .and_then(|f| f.path.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut files = FileNames::default();
 
     // Sections per type, in file order.
     let mut by_type: BTreeMap<Arc<str>, Vec<usize>> = BTreeMap::new();
@@ -263,54 +271,129 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
         }
     }
 
+    // Each type loads on its own (its own sorcery wizard). Not on several
+    // threads: objects share their names' and templates' `Arc`s, whose
+    // counts two cores would fight over (measured: slower than one).
+    let mut results: Vec<ObjectSet> = Vec::new();
     for kind in type_order {
-        let sections = &by_type[&kind];
-        // single_object=yes (system, global): res_sorcery_config sizes its
-        // container by the matching sections, stepped down to a "prime" by
-        // ast_is_prime, which calls 2 not prime; more than one bucket left
-        // (3 sections or more) and the whole type is refused. Two pass.
-        if EXPLICIT_NAMES.contains(&&*kind) && sections.len() >= 3 {
-            let message = format!("Config file '{file_label}' could not be loaded; configuration contains more than one object of type '{kind}'");
-            refuse(&mut set, cfg, &cfg.categories[sections[0]], message);
-            continue;
+        let sections: &[usize] = &by_type[&kind];
+        results.push(match refused_type(cfg, &kind, sections, &file_label) {
+            Some(refusal) => refusal,
+            None => load_sections(cfg, &kind, sections, &file_label),
+        });
+    }
+    for r in results {
+        set.objects.extend(r.objects);
+        set.diagnostics.extend(r.diagnostics);
+        set.rejected |= r.rejected;
+    }
+    set
+}
+
+/// Why res_sorcery_config would refuse every object of a type, if it would.
+fn refused_type(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: &str) -> Option<ObjectSet> {
+    let mut set = ObjectSet::default();
+    // single_object=yes (system, global): res_sorcery_config sizes its
+    // container by the matching sections, stepped down to a "prime" by
+    // ast_is_prime, which calls 2 not prime; more than one bucket left
+    // (3 sections or more) and the whole type is refused. Two pass.
+    if EXPLICIT_NAMES.contains(&&**kind) && sections.len() >= 3 {
+        let message = format!("Config file '{file_label}' could not be loaded; configuration contains more than one object of type '{kind}'");
+        refuse(&mut set, cfg, &cfg.categories[sections[0]], message);
+        return Some(set);
+    }
+    let mut seen: rustc_hash::FxHashMap<Arc<str>, usize> = rustc_hash::FxHashMap::default();
+    let mut duplicate = None;
+    for &i in sections {
+        if seen.insert(object_id(cfg, i), i).is_some() {
+            duplicate = Some(i);
+            break;
         }
-        let mut seen: rustc_hash::FxHashMap<Arc<str>, usize> = rustc_hash::FxHashMap::default();
-        let mut duplicate = None;
-        for &i in sections {
-            if seen.insert(object_id(cfg, i), i).is_some() {
-                duplicate = Some(i);
+    }
+    if let Some(i) = duplicate {
+        let cat = &cfg.categories[i];
+        set.rejected = true;
+        set.diagnostics.push(Diagnostic {
+            severity: Severity::Error,
+            file: cfg.path(cat.origin.file).to_path_buf(),
+            line: cat.origin.line,
+            message: format!(
+                "Config file '{file_label}' could not be loaded; configuration contains a duplicate object: '{}' of type '{kind}'",
+                cat.name
+            ),
+        });
+        return Some(set);
+    }
+    None
+}
+
+/// The objects of some sections of one type, in file order.
+fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: &str) -> ObjectSet {
+    let mut set = ObjectSet::default();
+    let mut files = FileNames::default();
+    let kind = kind.clone();
+    let kind_rules = option_rules::type_rules(&kind);
+    // Names are shared by the parse (one `Arc` per spelling) and a template's
+    // values by every section inheriting it: what was found once for a name,
+    // or a value accepted once, holds for the next thousand sections.
+    let mut names: rustc_hash::FxHashMap<*const u8, Name> = rustc_hash::FxHashMap::default();
+    let mut accepted: rustc_hash::FxHashSet<(*const u8, *const u8)> = rustc_hash::FxHashSet::default();
+    let mut fields = Vec::new();
+    for &i in sections {
+        let cat = &cfg.categories[i];
+        // res_sorcery_config's last word on a section it could not turn
+        // into an object (made only then: most sections load).
+        let not_created = || format!("Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'", cat.name);
+        // aco_process_var, line by line in order: an option the type does
+        // not have, or a value its handler fails on, refuses the object.
+        let mut refused = false;
+        fields.clear();
+        for v in &cat.variables {
+            let name = *names.entry(Arc::as_ptr(&v.name) as *const u8).or_insert_with(|| {
+                let rule = kind_rules.and_then(|r| r.get(&v.name));
+                Name {
+                    rule,
+                    known: rule.is_some() || v.name.starts_with('@') || options::is_known_option(&kind, &v.name),
+                    secret: crate::secret::is_secret_name(&v.name),
+                }
+            });
+            if !name.known {
+                refuse_at(&mut set, cfg, v, format!(
+                    "Could not find option suitable for category '{}' named '{}' at line {} of {}; {}",
+                    cat.name,
+                    v.name,
+                    v.origin.line,
+                    cfg.path(v.origin.file).display(),
+                    not_created()
+                ));
+                refused = true;
                 break;
             }
-        }
-        if let Some(i) = duplicate {
-            let cat = &cfg.categories[i];
-            set.rejected = true;
-            set.diagnostics.push(Diagnostic {
-                severity: Severity::Error,
-                file: cfg.path(cat.origin.file).to_path_buf(),
-                line: cat.origin.line,
-                message: format!(
-                    "Config file '{file_label}' could not be loaded; configuration contains a duplicate object: '{}' of type '{kind}'",
-                    cat.name
-                ),
-            });
-            continue;
-        }
-        let kind_rules = option_rules::type_rules(&kind);
-        for &i in sections {
-            let cat = &cfg.categories[i];
-            // res_sorcery_config's last word on a section it could not turn
-            // into an object (made only then: most sections load).
-            let not_created = || format!("Could not create an object of type '{kind}' with id '{}' from configuration file '{file_label}'", cat.name);
-            // aco_process_var, line by line in order: an option the type does
-            // not have, or a value its handler fails on, refuses the object.
-            let mut refused = false;
-            for v in &cat.variables {
-                let rule = kind_rules.and_then(|r| r.get(&v.name));
-                if rule.is_none() && !v.name.starts_with('@') && !options::is_known_option(&kind, &v.name) {
+            fields.push(field(cfg, v, name.secret, &mut files));
+            let Some(rule) = name.rule else { continue };
+            let shared = (Arc::as_ptr(&v.name) as *const u8, Arc::as_ptr(&v.value) as *const u8);
+            if v.template.is_some() && accepted.contains(&shared) {
+                continue;
+            }
+            let secret = name.secret;
+            let shown = if secret { crate::secret::REDACTED } else { &v.value };
+            // A secret's value must not reach a message, not even inside the reason.
+            let hide = |why: String| if secret && !v.value.is_empty() { why.replace(&*v.value, crate::secret::REDACTED) } else { why };
+            match option_rules::verdict_of(rule, &v.name, &v.value) {
+                Verdict::Accepted if v.template.is_some() => {
+                    accepted.insert(shared);
+                }
+                Verdict::Accepted => {}
+                Verdict::Surprising(why) => set.diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: cfg.path(v.origin.file).to_path_buf(),
+                    line: v.origin.line,
+                    message: format!("{kind} '{}': {}={shown}: {}", cat.name, v.name, hide(why)),
+                }),
+                Verdict::Refused(why) => {
+                    let why = hide(why);
                     refuse_at(&mut set, cfg, v, format!(
-                        "Could not find option suitable for category '{}' named '{}' at line {} of {}; {}",
-                        cat.name,
+                        "Error parsing {}={shown} at line {} of {} ({why}); {}",
                         v.name,
                         v.origin.line,
                         cfg.path(v.origin.file).display(),
@@ -319,54 +402,24 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
                     refused = true;
                     break;
                 }
-                let Some(rule) = rule else { continue };
-                let secret = crate::secret::is_secret_name(&v.name);
-                let shown = if secret { crate::secret::REDACTED } else { &v.value };
-                // A secret's value must not reach a message, not even inside the reason.
-                let hide = |why: String| if secret && !v.value.is_empty() { why.replace(&*v.value, crate::secret::REDACTED) } else { why };
-                match option_rules::verdict_of(rule, &v.name, &v.value) {
-                    Verdict::Accepted => {}
-                    Verdict::Surprising(why) => set.diagnostics.push(Diagnostic {
-                        severity: Severity::Warning,
-                        file: cfg.path(v.origin.file).to_path_buf(),
-                        line: v.origin.line,
-                        message: format!("{kind} '{}': {}={shown}: {}", cat.name, v.name, hide(why)),
-                    }),
-                    Verdict::Refused(why) => {
-                        let why = hide(why);
-                        refuse_at(&mut set, cfg, v, format!(
-                            "Error parsing {}={shown} at line {} of {} ({why}); {}",
-                            v.name,
-                            v.origin.line,
-                            cfg.path(v.origin.file).display(),
-                            not_created()
-                        ));
-                        refused = true;
-                        break;
-                    }
-                }
             }
-            if refused {
-                continue;
-            }
-            let object = Object {
-                kind: kind.clone(),
-                name: object_id(cfg, i),
-                origin: Origin::Config,
-                defined_at: provenance(cfg, cat.origin, None, &mut files),
-                fields: cat
-                    .variables
-                    .iter()
-                    .map(|v| field(cfg, v, &mut files))
-                    .collect(),
-            };
-            if let Some(why) = super::validate::rejection(&object) {
-                let message = format!("{why}; {}", not_created());
-                refuse(&mut set, cfg, cat, message);
-                continue;
-            }
-            set.objects.push(object);
         }
+        if refused {
+            continue;
+        }
+        let object = Object {
+            kind: kind.clone(),
+            name: object_id(cfg, i),
+            origin: Origin::Config,
+            defined_at: provenance(cfg, cat.origin, None, &mut files),
+            fields: std::mem::take(&mut fields),
+        };
+        if let Some(why) = super::validate::rejection(&object) {
+            let message = format!("{why}; {}", not_created());
+            refuse(&mut set, cfg, cat, message);
+            continue;
+        }
+        set.objects.push(object);
     }
     set
 }

@@ -131,7 +131,7 @@ impl<'a> Wizard<'a> {
             .iter()
             .filter_map(|v| {
                 let rest = v.name.strip_prefix(prefix)?;
-                let mut f = field(self.cfg, v, files);
+                let mut f = field(self.cfg, v, crate::secret::is_secret_name(&v.name), files);
                 f.name = Arc::from(rest);
                 // Secrecy follows the option the wizard hands to the generated object.
                 f.value = Value::new(v.value.clone(), crate::secret::is_secret_name(rest));

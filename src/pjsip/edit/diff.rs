@@ -40,18 +40,46 @@ fn lines(bytes: &[u8]) -> Vec<&[u8]> {
     bytes.split_inclusive(|&b| b == b'\n').collect()
 }
 
+/// Where two versions of a file differ, as whole lines with `CONTEXT` lines
+/// around: the byte range from `start` to `old_end` (`new_end`), and how
+/// many lines come before `start`. Only those lines are cut up and compared.
+fn window(before: &[u8], after: &[u8]) -> (usize, usize, usize, usize) {
+    let p = before.iter().zip(after).position(|(a, b)| a != b).unwrap_or(before.len().min(after.len()));
+    let s = before[p..].iter().rev().zip(after[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let mut start = memchr::memrchr(b'\n', &before[..p]).map_or(0, |i| i + 1);
+    for _ in 0..CONTEXT {
+        if start == 0 {
+            break;
+        }
+        start = memchr::memrchr(b'\n', &before[..start - 1]).map_or(0, |i| i + 1);
+    }
+    // The bytes after the change are the same in both: whole lines of them.
+    let mut end = before.len() - s;
+    for _ in 0..=CONTEXT {
+        if end == before.len() {
+            break;
+        }
+        end = memchr::memchr(b'\n', &before[end..]).map_or(before.len(), |i| end + i + 1);
+    }
+    let new_end = end + after.len() - before.len();
+    (start, end, new_end, memchr::memchr_iter(b'\n', &before[..start]).count())
+}
+
+const CONTEXT: usize = 3;
+
 /// `diff -u` of every changed file, paths as they were read.
 pub fn unified(files: &[FileChange]) -> String {
     let mut out = String::new();
     for f in files {
-        let (a, b) = (lines(&f.before), lines(&f.after));
+        let (start, old_end, new_end, skipped) = window(&f.before, &f.after);
+        let (a, b) = (lines(&f.before[start..old_end]), lines(&f.after[start..new_end]));
         let ops = similar::capture_diff_slices(Algorithm::Myers, &a, &b);
         let path = f.path.display();
         let _ = writeln!(out, "--- {path}\n+++ {path}");
-        for group in similar::group_diff_ops(ops, 3) {
+        for group in similar::group_diff_ops(ops, CONTEXT) {
             let (Some(first), Some(last)) = (group.first(), group.last()) else { continue };
-            let (old_start, new_start) = (first.old_range().start, first.new_range().start);
-            let (old_len, new_len) = (last.old_range().end - old_start, last.new_range().end - new_start);
+            let (old_start, new_start) = (first.old_range().start + skipped, first.new_range().start + skipped);
+            let (old_len, new_len) = (last.old_range().end + skipped - old_start, last.new_range().end + skipped - new_start);
             // diff -u numbers an empty range by the line before it.
             let at = |start: usize, len: usize| if len == 0 { start } else { start + 1 };
             let _ = writeln!(out, "@@ -{},{old_len} +{},{new_len} @@", at(old_start, old_len), at(new_start, new_len));

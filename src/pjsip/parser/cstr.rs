@@ -9,29 +9,19 @@ use std::sync::Arc;
 #[inline]
 pub(super) fn fgets(bytes: &[u8], pos: usize) -> (usize, usize) {
     let limit = (pos + MAX_LINE).min(bytes.len());
-    let end = bytes[pos..limit]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(limit, |i| pos + i + 1);
+    let end = memchr::memchr(b'\n', &bytes[pos..limit]).map_or(limit, |i| pos + i + 1);
     (pos, end)
 }
 
 #[inline]
 pub(super) fn strlen(bytes: &[u8]) -> usize {
-    bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())
+    memchr::memchr(0, bytes).unwrap_or(bytes.len())
 }
 
 #[inline]
 pub(super) fn strchr(buf: &[u8], from: usize, ch: u8) -> Option<usize> {
-    for (i, &b) in buf.iter().enumerate().skip(from) {
-        if b == 0 {
-            return None;
-        }
-        if b == ch {
-            return Some(i);
-        }
-    }
-    None
+    let i = from + memchr::memchr2(ch, 0, buf.get(from..)?)?;
+    (buf[i] == ch).then_some(i)
 }
 
 #[inline]

@@ -121,6 +121,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         client.auth = args.ami_auth.into();
         let mut options = supervisor::SupervisorOptions::new(client);
         options.stats = live.stats();
+        options.session = live.session();
         tokio::spawn(supervisor::run(options, move |update| {
             publisher.publish(match update {
                 supervisor::Update::Connected(state) => LiveSnapshot::connected(state),

@@ -27,6 +27,9 @@ pub struct SupervisorOptions {
     pub backoff_max: Duration,
     /// Coalesces bursts of events into one published state.
     pub publish_every: Duration,
+    /// The logged-in connection while there is one, for whoever acts on
+    /// Asterisk beside the supervisor (a reload, a check after it).
+    pub session: Arc<tokio::sync::watch::Sender<Option<AmiClient>>>,
 }
 
 /// Counts since start, as plain atomics: the AMI layer knows no metrics library.
@@ -55,6 +58,7 @@ impl SupervisorOptions {
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             publish_every: Duration::from_millis(100),
+            session: Arc::new(tokio::sync::watch::channel(None).0),
         }
     }
 }
@@ -99,6 +103,7 @@ pub async fn run(opts: SupervisorOptions, publish: impl Fn(Update) + Send + 'sta
     loop {
         let mut reached = false;
         let Err(e) = session(&opts, &publish, &mut backoff, &mut reached).await;
+        opts.session.send_replace(None);
         SupervisorStats::bump(&opts.stats.failures);
         let reason = e.with_causes().to_string();
         // The two mistakes of a new manager.conf user get the fix spelled out.
@@ -234,6 +239,7 @@ async fn session(
     SupervisorStats::bump(&opts.stats.connections);
     *backoff = opts.backoff_min;
     *reached = true;
+    opts.session.send_replace(Some(client.clone()));
     publish(Update::Connected(Arc::clone(&state)));
     let mut resync_tick = tokio::time::interval(opts.resync_every);
     resync_tick.tick().await;

@@ -5,6 +5,7 @@
 //! supervisor publishes through [`LivePublisher`]; its [`PbxState`] is shared,
 //! never copied into another type: the answers map it at the edge.
 
+use crate::ami::client::AmiClient;
 use crate::ami::state::PbxState;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -46,6 +47,8 @@ pub struct Live {
     rx: watch::Receiver<Arc<LiveSnapshot>>,
     /// The AMI supervisor's counts, shared with it.
     stats: Arc<crate::ami::supervisor::SupervisorStats>,
+    /// The supervisor's connection while it has one.
+    session: Arc<watch::Sender<Option<AmiClient>>>,
 }
 
 /// The writer's side.
@@ -57,7 +60,18 @@ pub struct LivePublisher {
 impl Live {
     pub fn new(initial: LiveSnapshot) -> (Live, LivePublisher) {
         let (tx, rx) = watch::channel(Arc::new(initial));
-        (Live { rx, stats: Arc::default() }, LivePublisher { tx })
+        let session = Arc::new(watch::channel(None).0);
+        (Live { rx, stats: Arc::default(), session }, LivePublisher { tx })
+    }
+
+    /// Where the supervisor feeding this puts its connection: give it to its options.
+    pub fn session(&self) -> Arc<watch::Sender<Option<AmiClient>>> {
+        self.session.clone()
+    }
+
+    /// The AMI connection, while there is one: what a change is applied over.
+    pub fn ami(&self) -> Option<AmiClient> {
+        self.session.borrow().clone()
     }
 
     /// What the supervisor feeding this counts: give it to its options.

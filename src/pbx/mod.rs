@@ -7,6 +7,7 @@
 //! - `live`: the AMI state as one shared snapshot;
 //! - `endpoints`: config + live state → the endpoint answers of [`crate::model`].
 
+pub mod apply;
 pub mod config_store;
 pub mod feed;
 mod endpoints;

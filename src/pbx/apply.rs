@@ -1,0 +1,480 @@
+//! Changes to the running PBX, proven. `module reload res_pjsip.so` answers
+//! "success" even when Asterisk refused every object it read, so a change is
+//! kept only when Asterisk is seen to hold it: the edit is checked, written
+//! atomically with a backup, res_pjsip reloads over AMI, and what Asterisk
+//! then reports is compared with what was written. When Asterisk did not take
+//! it, the previous bytes go back, res_pjsip reloads again, and Asterisk must
+//! hold again the objects it held before.
+//!
+//! One place for the API, the dashboard and the command line. Changes are
+//! taken one at a time (and the store's lock keeps other writers out).
+
+use crate::ami::client::AmiClient;
+use crate::ami::message::{Action, Message};
+use crate::ami::AmiError;
+use crate::pjsip::edit::{self, Change, EditError, Edited, FileChange};
+use crate::pjsip::objects::Object;
+use crate::pjsip::option_rules::{self, Kind};
+use crate::pjsip::store::{Store, StoreError};
+use crate::pjsip::version::Version;
+use crate::pjsip::PjsipConfig;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a change is, for whoever watches it happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Validating,
+    Writing,
+    Reloading,
+    Verifying,
+    RollingBack,
+    Done,
+}
+
+/// One thing compared after the reload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// `endpoint`, `aor`, `auth`.
+    pub kind: String,
+    pub id: String,
+    /// The option compared; `None` for the object's presence.
+    pub option: Option<String>,
+    /// What ISPBX wrote (never a secret's value).
+    pub expected: String,
+    /// What Asterisk reports.
+    pub found: String,
+    pub ok: bool,
+}
+
+/// What Asterisk was seen to hold after a reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub checks: Vec<Check>,
+    /// Objects Asterisk held before and no longer does, the change aside: `type id`.
+    pub lost: Vec<String>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.lost.is_empty() && self.checks.iter().all(|c| c.ok)
+    }
+
+    /// What Asterisk did not take, one clause per thing.
+    pub fn failures(&self) -> String {
+        let mut out: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| match &c.option {
+                Some(o) => format!("{} {}: {o} is '{}', not '{}'", c.kind, c.id, c.found, c.expected),
+                None => format!("{} {} is not loaded", c.kind, c.id),
+            })
+            .collect();
+        out.extend(self.lost.iter().map(|l| format!("{l} disappeared")));
+        out.join("; ")
+    }
+}
+
+/// A change Asterisk was seen to take.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    /// The config's version after the change (the `ETag` to send next).
+    pub version: String,
+    /// `diff -u` of the files written, secrets redacted.
+    pub diff: String,
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<String>,
+    /// The objects created, as (type, id).
+    pub created: Vec<(String, String)>,
+    pub verification: Verification,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Refused(#[from] EditError),
+    #[error("the config is at version {found}, not {expected}: reload it and make the change again")]
+    VersionMismatch { expected: String, found: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("Asterisk cannot be reached over AMI ({0}); nothing was written")]
+    AmiDown(String),
+    #[error("{0}")]
+    Transport(String),
+    #[error("Asterisk did not take the change, so it was undone and Asterisk holds what it held before: {why}")]
+    RolledBack { why: String, verification: Verification },
+    #[error("Asterisk did not take the change ({why}) and undoing it failed: {undo}. Check the config and Asterisk now")]
+    RollbackFailed { why: String, undo: String },
+    #[error("the config could not be read: {0}")]
+    Unreadable(String),
+}
+
+/// Applies changes to one pjsip.conf and the Asterisk that reads it.
+#[derive(Debug)]
+pub struct Applier {
+    root: PathBuf,
+    store: Store,
+    /// One change at a time: a change is written, reloaded and checked whole.
+    turn: tokio::sync::Mutex<()>,
+}
+
+/// The names of the objects Asterisk holds, per type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Held {
+    endpoints: BTreeSet<String>,
+    aors: BTreeSet<String>,
+    auths: BTreeSet<String>,
+}
+
+impl Held {
+    fn of_kind(&self, kind: &str) -> Option<&BTreeSet<String>> {
+        match kind {
+            "endpoint" => Some(&self.endpoints),
+            "aor" => Some(&self.aors),
+            "auth" => Some(&self.auths),
+            _ => None,
+        }
+    }
+}
+
+/// Types whose reload Asterisk cannot be trusted with: most transport
+/// options only apply at start, and a bad transport on reload has
+/// deadlocked PJSIP (asterisk/asterisk#436).
+const UNRELOADABLE: [&str; 1] = ["transport"];
+
+impl Applier {
+    pub fn new(root: impl Into<PathBuf>, store: Store) -> Self {
+        Applier { root: root.into(), store, turn: tokio::sync::Mutex::new(()) }
+    }
+
+    /// The edit alone, checked and not written: its diff and notes.
+    pub async fn preview(&self, changes: Vec<Change>) -> Result<(Version, Edited), ApplyError> {
+        let root = self.root.clone();
+        let (cfg, edited) = blocking(move || {
+            let cfg = PjsipConfig::load(&root);
+            let edited = edit::edit(&cfg, &changes);
+            (cfg, edited)
+        })
+        .await?;
+        Ok((Version::of(&cfg), edited?))
+    }
+
+    /// Validates, writes, reloads and verifies `changes`, or undoes them.
+    /// `if_match` is the version the change was made on; `progress` hears
+    /// each phase as it starts.
+    pub async fn apply(
+        &self,
+        ami: Option<AmiClient>,
+        changes: Vec<Change>,
+        if_match: Option<&str>,
+        progress: &(dyn Fn(Phase) + Sync),
+    ) -> Result<Applied, ApplyError> {
+        let _turn = self.turn.lock().await;
+        progress(Phase::Validating);
+        let root = self.root.clone();
+        let (cfg, edited) = blocking(move || {
+            let cfg = PjsipConfig::load(&root);
+            let edited = edit::edit(&cfg, &changes);
+            (cfg, edited)
+        })
+        .await?;
+        let version = Version::of(&cfg);
+        if let Some(expected) = if_match.map(|v| v.trim().trim_matches('"')).filter(|v| *v != "*") {
+            if expected != version.as_str() {
+                return Err(ApplyError::VersionMismatch { expected: expected.to_string(), found: version.to_string() });
+            }
+        }
+        let edited = edited?;
+        let unreloadable: Vec<String> = edited
+            .changed
+            .iter()
+            .map(|o| (o.kind.to_string(), o.name.to_string()))
+            .chain(edited.removed.iter().cloned())
+            .filter(|(k, _)| UNRELOADABLE.contains(&k.as_str()))
+            .map(|(k, n)| format!("{k} '{n}'"))
+            .collect();
+        if !unreloadable.is_empty() {
+            return Err(ApplyError::Transport(format!(
+                "the change touches {}: Asterisk applies most transport options only at start, and a bad transport on reload has deadlocked PJSIP (asterisk/asterisk#436). Change transports in the file and restart Asterisk",
+                unreloadable.join(", ")
+            )));
+        }
+        let diff = edit::unified(&edited.files);
+        if edited.files.is_empty() {
+            return Ok(Applied {
+                version: version.to_string(),
+                diff,
+                files: Vec::new(),
+                notes: edited.notes,
+                created: edited.created,
+                verification: Verification::default(),
+            });
+        }
+        let client = ami.ok_or_else(|| ApplyError::AmiDown("not connected".into()))?;
+        let held = held(&client).await.map_err(|e| ApplyError::AmiDown(e.to_string()))?;
+
+        progress(Phase::Writing);
+        let after = edited.reread(&cfg);
+        let (store, files) = (self.store.clone(), edited.files.clone());
+        let base = Arc::new(cfg);
+        let written = {
+            let base = base.clone();
+            blocking(move || store.write(&base, &files)).await?
+        };
+        written?;
+
+        progress(Phase::Reloading);
+        let verification = match reload(&client).await {
+            Ok(()) => {
+                progress(Phase::Verifying);
+                verify(&client, &edited, &held).await
+            }
+            Err(e) => Err(e),
+        };
+        let verification = match verification {
+            Ok(v) if v.ok() => v,
+            outcome => {
+                let why = match &outcome {
+                    Ok(v) => v.failures(),
+                    Err(e) => format!("AMI: {e}"),
+                };
+                progress(Phase::RollingBack);
+                self.undo(&client, after, &edited.files, &held).await.map_err(|undo| ApplyError::RollbackFailed { why: why.clone(), undo })?;
+                return Err(ApplyError::RolledBack { why, verification: outcome.unwrap_or_default() });
+            }
+        };
+        progress(Phase::Done);
+        let version = blocking({
+            let root = self.root.clone();
+            move || Version::of(&PjsipConfig::load(&root))
+        })
+        .await?;
+        Ok(Applied {
+            version: version.to_string(),
+            diff,
+            files: edited.files.iter().map(|f| f.path.clone()).collect(),
+            notes: edited.notes,
+            created: edited.created,
+            verification,
+        })
+    }
+
+    /// Puts the previous bytes back, reloads, and checks that Asterisk holds
+    /// what it held before.
+    async fn undo(&self, client: &AmiClient, written: PjsipConfig, files: &[FileChange], before: &Held) -> Result<(), String> {
+        let back: Vec<FileChange> =
+            files.iter().map(|f| FileChange { path: f.path.clone(), before: f.after.clone(), after: f.before.clone() }).collect();
+        let store = self.store.clone();
+        blocking(move || store.write(&written, &back)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        reload(client).await.map_err(|e| format!("the previous files are back, but reloading them failed: {e}"))?;
+        let now = held(client).await.map_err(|e| format!("the previous files are back and reloaded, but Asterisk could not be asked what it holds: {e}"))?;
+        if now != *before {
+            return Err(format!(
+                "the previous files are back and reloaded, but Asterisk holds other objects than before ({})",
+                difference(before, &now)
+            ));
+        }
+        Ok(())
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApplyError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApplyError::Unreadable(e.to_string()))
+}
+
+/// `module reload res_pjsip.so`: answered once the reload has run.
+async fn reload(client: &AmiClient) -> Result<(), AmiError> {
+    let answer = client.action(Action::new("Reload").header("Module", "res_pjsip.so")).await?;
+    if answer.is_success() {
+        Ok(())
+    } else {
+        Err(AmiError::Action(answer.message_text().trim().to_string()))
+    }
+}
+
+async fn held(client: &AmiClient) -> Result<Held, AmiError> {
+    let names = |list: Vec<Message>, event: &str| -> BTreeSet<String> {
+        list.iter().filter(|m| m.event() == Some(event)).filter_map(|m| m.get("ObjectName")).map(str::to_string).collect()
+    };
+    let (endpoints, aors, auths) = tokio::try_join!(
+        client.list(Action::new("PJSIPShowEndpoints")),
+        client.list(Action::new("PJSIPShowAors")),
+        client.list(Action::new("PJSIPShowAuths")),
+    )?;
+    Ok(Held { endpoints: names(endpoints, "EndpointList"), aors: names(aors, "AorList"), auths: names(auths, "AuthList") })
+}
+
+fn difference(before: &Held, now: &Held) -> String {
+    let mut out = Vec::new();
+    for kind in ["endpoint", "aor", "auth"] {
+        let (Some(a), Some(b)) = (before.of_kind(kind), now.of_kind(kind)) else { continue };
+        out.extend(a.difference(b).map(|n| format!("{kind} {n} missing")));
+        out.extend(b.difference(a).map(|n| format!("{kind} {n} extra")));
+    }
+    out.join(", ")
+}
+
+/// `direct_media` → `DirectMedia`: ast_to_camel_case, as AMI names fields.
+fn ami_name(option: &str) -> String {
+    option
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Whether Asterisk's rendering of an option says what was written, for the
+/// kinds whose rendering is known; `None` when it cannot be told.
+fn same_value(rule: &option_rules::OptionRule, written: &str, shown: &str) -> Option<bool> {
+    let (written, shown) = (written.trim(), shown.trim());
+    match rule.kind {
+        Kind::Bool => Some(option_rules::is_true(written) == option_rules::is_true(shown)),
+        Kind::Uint { .. } | Kind::Int { .. } => Some(option_rules::c_integer(written) == option_rules::c_integer(shown)),
+        Kind::Str if !rule.list && rule.alias_of.is_none() => Some(written == shown),
+        _ => None,
+    }
+}
+
+/// The codecs an endpoint allows, in order, as written: `disallow`/`allow` lines applied.
+fn allowed_codecs(o: &Object) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in &o.fields {
+        let (allow, list) = if f.name.eq_ignore_ascii_case("allow") {
+            (true, f.value.clear())
+        } else if f.name.eq_ignore_ascii_case("disallow") {
+            (false, f.value.clear())
+        } else {
+            continue;
+        };
+        for item in crate::pjsip::validate::codec_items(list) {
+            let (negate, name) = item.strip_prefix('!').map_or((false, item), |n| (true, n));
+            let name = name.split(':').next().unwrap_or(name).trim().to_ascii_lowercase();
+            if name == "all" {
+                out.clear();
+                continue;
+            }
+            out.retain(|c| *c != name);
+            if allow != negate {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// Asterisk's view of every object the edit changed, compared with it, and
+/// the objects Asterisk held before that it must still hold.
+async fn verify(client: &AmiClient, edited: &Edited, before: &Held) -> Result<Verification, AmiError> {
+    let now = held(client).await?;
+    let mut v = Verification::default();
+    let changed: BTreeSet<(String, String)> = edited.changed.iter().map(|o| (o.kind.to_string(), o.name.to_string())).collect();
+    let removed: BTreeSet<(String, String)> = edited.removed.iter().cloned().collect();
+    for kind in ["endpoint", "aor", "auth"] {
+        let (Some(was), Some(is)) = (before.of_kind(kind), now.of_kind(kind)) else { continue };
+        for name in was.difference(is) {
+            let key = (kind.to_string(), name.clone());
+            if !removed.contains(&key) && !changed.contains(&key) {
+                v.lost.push(format!("{kind} {name}"));
+            }
+        }
+    }
+    for (kind, name) in &removed {
+        if now.of_kind(kind).is_some_and(|s| s.contains(name)) && !changed.contains(&(kind.clone(), name.clone())) {
+            v.checks.push(Check { kind: kind.clone(), id: name.clone(), option: None, expected: "removed".into(), found: "still loaded".into(), ok: false });
+        }
+    }
+    for o in &edited.changed {
+        let Some(set) = now.of_kind(&o.kind) else { continue };
+        let present = set.contains(&*o.name);
+        v.checks.push(Check {
+            kind: o.kind.to_string(),
+            id: o.name.to_string(),
+            option: None,
+            expected: "loaded".into(),
+            found: if present { "loaded" } else { "not loaded" }.into(),
+            ok: present,
+        });
+        if present && &*o.kind == "endpoint" {
+            compare_endpoint(client, o, &mut v).await?;
+        }
+    }
+    Ok(v)
+}
+
+/// The endpoint's options as PJSIPShowEndpoint reports them, against the
+/// ones written, for the kinds whose rendering is known.
+async fn compare_endpoint(client: &AmiClient, o: &Object, v: &mut Verification) -> Result<(), AmiError> {
+    let answer = client.list(Action::new("PJSIPShowEndpoint").header("Endpoint", o.name.to_string())).await?;
+    let Some(detail) = answer.iter().find(|m| m.event() == Some("EndpointDetail")) else {
+        v.checks.push(Check { kind: "endpoint".into(), id: o.name.to_string(), option: None, expected: "loaded".into(), found: "no EndpointDetail".into(), ok: false });
+        return Ok(());
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for f in o.fields.iter().rev() {
+        let key = f.name.to_ascii_lowercase();
+        if seen.contains(&key) || crate::secret::is_secret_name(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        if key == "allow" || key == "disallow" {
+            if key == "allow" {
+                let expected = allowed_codecs(o);
+                let shown = detail.get("Allow").unwrap_or_default();
+                let found: Vec<String> =
+                    shown.trim().trim_start_matches('(').trim_end_matches(')').split('|').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
+                v.checks.push(Check {
+                    kind: "endpoint".into(),
+                    id: o.name.to_string(),
+                    option: Some("allow".into()),
+                    ok: found == expected,
+                    expected: expected.join(","),
+                    found: found.join(","),
+                });
+            }
+            continue;
+        }
+        let Some(rule) = option_rules::rule("endpoint", &key) else { continue };
+        let Some(shown) = detail.get(&ami_name(&key)) else { continue };
+        let written = f.value.clear();
+        if let Some(ok) = same_value(rule, written, shown) {
+            v.checks.push(Check {
+                kind: "endpoint".into(),
+                id: o.name.to_string(),
+                option: Some(key),
+                expected: written.to_string(),
+                found: shown.to_string(),
+                ok,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_names_are_camel_cased_as_asterisk_does() {
+        assert_eq!(ami_name("direct_media"), "DirectMedia");
+        assert_eq!(ami_name("100rel"), "100rel");
+        assert_eq!(ami_name("t38_udptl_ec"), "T38UdptlEc");
+        assert_eq!(ami_name("context"), "Context");
+    }
+
+    #[test]
+    fn values_compare_by_kind() {
+        let rule = |k: &str| option_rules::rule("endpoint", k).expect("an endpoint option");
+        assert_eq!(same_value(rule("direct_media"), "no", "false"), Some(true));
+        assert_eq!(same_value(rule("direct_media"), "yes", "false"), Some(false));
+        assert_eq!(same_value(rule("context"), "vip", "vip"), Some(true));
+        assert_eq!(same_value(rule("context"), "vip", "from-internal"), Some(false));
+    }
+}

@@ -1,0 +1,111 @@
+//! Changes applied to a real Asterisk 22 and proven by it (issue 15): the
+//! sample PBX runs in Asterisk, ISPBX writes, reloads res_pjsip over AMI and
+//! checks what Asterisk then holds; what Asterisk does not take is undone.
+//! Asterisk's own CLI is the judge. Without an Asterisk the tests say so and
+//! are skipped (CI has one).
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::asterisk::{self, Asterisk};
+use ispbx::ami::client::ClientOptions;
+use ispbx::ami::{AmiClient, Credentials, Events};
+use ispbx::pbx::apply::{ApplyError, Applier, Phase};
+use ispbx::pjsip::edit::{Change, Target};
+use ispbx::pjsip::store::Store;
+use std::sync::Mutex;
+
+async fn ami(ast: &Asterisk) -> (AmiClient, Events) {
+    let mut opts = ClientOptions::new(ast.ami_addr(), Credentials::new(asterisk::AMI_USER, asterisk::AMI_SECRET));
+    opts.events = false;
+    AmiClient::connect(&opts).await.expect("AMI login")
+}
+
+fn endpoint(name: &str) -> Target {
+    Target::new(name, Some("endpoint"))
+}
+
+/// Every file of the config directory, by name.
+fn files(ast: &Asterisk) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(ast.etc())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("pjsip"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
+    let Some(ast) = Asterisk::start() else { return };
+    let (client, _events) = ami(&ast).await;
+    let state = tempfile::tempdir().unwrap();
+    let applier = Applier::new(ast.pjsip_conf(), Store::new(state.path()));
+    let phases = Mutex::new(Vec::new());
+    let progress = |p: Phase| phases.lock().unwrap().push(p);
+
+    // A new extension: written, reloaded, and Asterisk holds all three objects.
+    let create = Change::CreateTrio { name: "1077".into(), template: "phone".into(), password: "Applied-1077-secret".into() };
+    let applied = applier.apply(Some(client.clone()), vec![create], None, &progress).await.expect("the trio is applied");
+    assert_eq!(*phases.lock().unwrap(), [Phase::Validating, Phase::Writing, Phase::Reloading, Phase::Verifying, Phase::Done]);
+    for kind in ["endpoint", "aor", "auth"] {
+        assert!(
+            applied.verification.checks.iter().any(|c| c.kind == kind && c.id == "1077" && c.option.is_none() && c.ok),
+            "{kind} 1077 not seen loaded: {:?}",
+            applied.verification
+        );
+    }
+    assert!(ast.cli("pjsip show endpoint 1077").contains("Endpoint:  1077"), "{}", ast.cli("pjsip show endpoint 1077"));
+    assert!(!applied.diff.contains("Applied-1077-secret") && !format!("{applied:?}").contains("Applied-1077-secret"));
+
+    // A codec change, compared with what PJSIPShowEndpoint says.
+    let set = Change::Set { target: endpoint("1077"), key: "allow".into(), value: "g722,ulaw".into() };
+    let applied = applier.apply(Some(client.clone()), vec![set], Some(&applied.version), &|_| {}).await.expect("allow is applied");
+    let allow = applied.verification.checks.iter().find(|c| c.option.as_deref() == Some("allow")).expect("allow compared");
+    assert!(allow.ok && allow.found == "g722,ulaw", "{allow:?}");
+    assert!(ast.cli("pjsip show endpoint 1077").contains("(g722|ulaw)"));
+
+    // A version that is no longer the config's: refused, nothing written.
+    let before = files(&ast);
+    let stale = Change::Set { target: endpoint("1077"), key: "context".into(), value: "vip".into() };
+    let err = applier.apply(Some(client.clone()), vec![stale.clone()], Some("0123456789abcdef0123456789abcdef"), &|_| {}).await.unwrap_err();
+    assert!(matches!(err, ApplyError::VersionMismatch { .. }), "{err}");
+    assert_eq!(files(&ast), before);
+
+    // An invalid value: refused before anything is written.
+    let bad = Change::Set { target: endpoint("1077"), key: "max_audio_streams".into(), value: "lots".into() };
+    let err = applier.apply(Some(client.clone()), vec![bad], None, &|_| {}).await.unwrap_err();
+    assert!(matches!(err, ApplyError::Refused(_)), "{err}");
+    assert_eq!(files(&ast), before);
+
+    // AMI down: refused, nothing written.
+    let err = applier.apply(None, vec![stale], None, &|_| {}).await.unwrap_err();
+    assert!(matches!(err, ApplyError::AmiDown(_)), "{err}");
+    assert_eq!(files(&ast), before);
+
+    // A transport: refused by default, with the reason.
+    let transport = Change::Set { target: Target::new("transport-udp", Some("transport")), key: "tos".into(), value: "cs3".into() };
+    let err = applier.apply(Some(client.clone()), vec![transport], None, &|_| {}).await.unwrap_err();
+    assert!(matches!(err, ApplyError::Transport(_)) && err.to_string().contains("#436"), "{err}");
+    assert_eq!(files(&ast), before);
+
+    // A value ISPBX's checks pass but Asterisk refuses (the DTLS certificate
+    // is looked for on Asterisk's disk): undone byte for byte, and Asterisk
+    // holds 1001 again.
+    let refused = Change::Set { target: endpoint("1001"), key: "dtls_cert_file".into(), value: "/nonexistent/ispbx-test.pem".into() };
+    phases.lock().unwrap().clear();
+    let err = applier.apply(Some(client.clone()), vec![refused], None, &progress).await.unwrap_err();
+    let ApplyError::RolledBack { why, .. } = &err else { panic!("not rolled back: {err}") };
+    assert!(why.contains("endpoint 1001"), "{why}");
+    assert_eq!(phases.lock().unwrap().last(), Some(&Phase::RollingBack));
+    assert_eq!(files(&ast), before, "the files are not what they were");
+    assert!(ast.cli("pjsip show endpoint 1001").contains("Endpoint:  1001"), "{}", ast.cli("pjsip show endpoint 1001"));
+
+    // Deleting the extension: gone from Asterisk.
+    let delete = Change::Delete { target: endpoint("1077"), trio: true, force: false };
+    let applied = applier.apply(Some(client.clone()), vec![delete], None, &|_| {}).await.expect("the trio is deleted");
+    assert!(applied.verification.ok(), "{:?}", applied.verification);
+    assert!(!ast.cli("pjsip show endpoints").contains(" 1077"), "{}", ast.cli("pjsip show endpoints"));
+}

@@ -192,14 +192,25 @@ pub struct WriteArgs {
 
 impl WriteArgs {
     pub fn state_dir(&self) -> PathBuf {
-        if let Some(d) = &self.state_dir {
-            return d.clone();
-        }
-        let base = std::env::var_os("XDG_STATE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-            .unwrap_or_else(|| PathBuf::from("/var/lib"));
-        base.join("ispbx")
+        self.state_dir.clone().unwrap_or_else(default_state_dir)
+    }
+}
+
+/// $XDG_STATE_HOME/ispbx, ~/.local/state/ispbx, or /var/lib/ispbx.
+pub fn default_state_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("/var/lib"));
+    base.join("ispbx")
+}
+
+/// `on`/`off` (and the usual yes/no, true/false, 1/0) for switches set from the environment.
+fn on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "yes" | "true" | "1" => Ok(true),
+        "off" | "no" | "false" | "0" | "" => Ok(false),
+        other => Err(format!("'{other}' is neither on nor off")),
     }
 }
 
@@ -258,6 +269,15 @@ pub struct ServeArgs {
     /// challenge so the secret never crosses the network.
     #[arg(long, env = "ISPBX_AMI_AUTH", value_enum, default_value_t = AmiAuth::Plain)]
     pub ami_auth: AmiAuth,
+
+    /// Let the API change the config: each change is written atomically with
+    /// a backup, reloaded and verified on Asterisk, or undone.
+    #[arg(long, env = "ISPBX_WRITES", value_parser = on_off, default_value = "off", value_name = "on|off")]
+    pub writes: bool,
+
+    /// Where backups of changed files are kept [default: $XDG_STATE_HOME/ispbx or ~/.local/state/ispbx].
+    #[arg(long, env = "ISPBX_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
 
     /// Origins allowed to call the API from a browser (comma-separated). None by default.
     #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',')]

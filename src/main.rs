@@ -130,7 +130,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }));
     }
 
-    let state = AppState::new(leptos_options, Pbx::new(config, live));
+    let mut pbx = Pbx::new(config, live);
+    if args.writes {
+        let state_dir = args.state_dir.clone().unwrap_or_else(cli::default_state_dir);
+        tracing::info!(state_dir = %state_dir.display(), "writes are on: changes are verified on Asterisk or undone");
+        pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir));
+    }
+    let state = AppState::new(leptos_options, pbx);
     let streams = state.stopping.clone();
     let app = router::router(
         state,

@@ -245,3 +245,92 @@ pub struct RelatedObject {
     pub name: String,
     pub options: Vec<ConfigOption>,
 }
+
+/// Where a change to the PBX is, for whoever watches it happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangePhase {
+    Validating,
+    Writing,
+    Reloading,
+    Verifying,
+    RollingBack,
+    Done,
+}
+
+/// One thing compared with Asterisk after a reload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeCheck {
+    /// `endpoint`, `aor`, `auth`.
+    pub kind: String,
+    pub id: String,
+    /// The option compared; none for the object's presence.
+    pub option: Option<String>,
+    /// What ISPBX wrote (never a secret's value).
+    pub expected: String,
+    /// What Asterisk reports.
+    pub found: String,
+    pub ok: bool,
+}
+
+/// What Asterisk was seen to hold after a reload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Verification {
+    pub checks: Vec<ChangeCheck>,
+    /// Objects Asterisk held before and no longer does, the change aside: `type id`.
+    pub lost: Vec<String>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.lost.is_empty() && self.checks.iter().all(|c| c.ok)
+    }
+
+    /// What Asterisk did not take, one clause per thing.
+    pub fn failures(&self) -> String {
+        let mut out: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| match &c.option {
+                Some(o) => format!("{} {}: {o} is '{}', not '{}'", c.kind, c.id, c.found, c.expected),
+                None => format!("{} {} is not loaded", c.kind, c.id),
+            })
+            .collect();
+        out.extend(self.lost.iter().map(|l| format!("{l} disappeared")));
+        out.join("; ")
+    }
+}
+
+/// A change applied to the config and proven on Asterisk (`PATCH
+/// /endpoints/{extension}/config`, `POST /endpoints`, `DELETE /endpoints/{extension}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeRecord {
+    pub status: String,
+    /// The config's version after the change: the `ETag` for the next `If-Match`.
+    pub version: String,
+    /// `diff -u` of the files written, secrets redacted.
+    pub diff: String,
+    pub files: Vec<String>,
+    /// What an admin should know (templates changed, references forced away).
+    pub notes: Vec<String>,
+    pub verification: Verification,
+    /// `POST /endpoints` only, and only in that answer: the new auth's password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// `POST /changes/preview`: the edit, checked, not written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangePreview {
+    pub status: String,
+    /// The config's version the preview was made on.
+    pub version: String,
+    pub diff: String,
+    pub notes: Vec<String>,
+}

@@ -24,6 +24,8 @@ pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const METRICS: &str = "/metrics";
 pub const EVENTS: &str = "/events";
+/// A change checked and not written.
+pub const CHANGES_PREVIEW: &str = "/changes/preview";
 pub const DOCS: &str = "/docs";
 
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,

@@ -109,3 +109,65 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
     assert!(applied.verification.ok(), "{:?}", applied.verification);
     assert!(!ast.cli("pjsip show endpoints").contains(" 1077"), "{}", ast.cli("pjsip show endpoints"));
 }
+
+/// `ispbx serve` with writes on, on the config Asterisk runs, once connected.
+fn serve_writable(ast: &Asterisk, state: &std::path::Path) -> (common::serve::Proc, String) {
+    let conf = ast.pjsip_conf();
+    let ami = ast.ami_addr();
+    let proc = common::serve::Proc::spawn(
+        &["serve"],
+        &[
+            ("ISPBX_LISTEN", "127.0.0.1:0"),
+            ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
+            ("ISPBX_AMI_ADDR", &ami),
+            ("ISPBX_AMI_USERNAME", asterisk::AMI_USER),
+            ("ISPBX_AMI_SECRET", asterisk::AMI_SECRET),
+            ("ISPBX_WRITES", "on"),
+            ("ISPBX_STATE_DIR", state.to_str().unwrap()),
+            ("RUST_LOG", "debug,hyper=info"),
+        ],
+    );
+    let rest = proc.wait_for("listening on http://");
+    let addr = rest.split_whitespace().next().unwrap().to_string();
+    common::serve::eventually(&addr, "/endpoints", "AMI connected", |r| r.status == 200 && r.json()["ami"]["connected"] == true);
+    (proc, addr)
+}
+
+fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> common::serve::Reply {
+    let mut h = vec![("Content-Type", "application/json"), ("Accept", "application/json")];
+    h.extend_from_slice(headers);
+    common::serve::request_with_body(addr, method, target, &h, body.as_bytes())
+}
+
+#[test]
+fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
+    let Some(ast) = Asterisk::start() else { return };
+    let state = tempfile::tempdir().unwrap();
+    let (proc, addr) = serve_writable(&ast, state.path());
+
+    let config = common::serve::get(&addr, "/endpoints/1001/config");
+    let etag = config.header("etag").unwrap().to_string();
+    let r = send(&addr, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"allow": "g722,ulaw", "language": "fr"}}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let record = r.json();
+    assert!(record["verification"]["checks"].as_array().unwrap().iter().any(|c| c["option"] == "allow" && c["ok"] == true), "{record}");
+    assert_ne!(r.header("etag").unwrap(), etag);
+    assert!(ast.cli("pjsip show endpoint 1001").contains("(g722|ulaw)"));
+    // The same If-Match again: the config is no longer that version.
+    let again = send(&addr, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"language": "de"}}"#);
+    assert_eq!(again.status, 409, "{}", again.text());
+
+    let r = send(&addr, "POST", "/endpoints", &[], r#"{"extension": "1078", "template": "phone"}"#);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let password = r.json()["password"].as_str().expect("the password, once").to_string();
+    assert!(password.len() >= 20);
+    assert!(ast.cli("pjsip show auth 1078").contains("1078"));
+    assert_eq!(common::serve::get(&addr, "/endpoints/1078").status, 200);
+
+    let r = send(&addr, "DELETE", "/endpoints/1078", &[], "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!ast.cli("pjsip show endpoints").contains(" 1078"));
+    // Asterisk's own view follows from its Reload event.
+    common::serve::eventually(&addr, "/endpoints/1078", "1078 gone", |r| r.status == 404);
+    assert!(!proc.log().contains(&password), "the password reached the log");
+}

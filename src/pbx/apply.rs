@@ -18,66 +18,11 @@ use crate::pjsip::option_rules::{self, Kind};
 use crate::pjsip::store::{Store, StoreError};
 use crate::pjsip::version::Version;
 use crate::pjsip::PjsipConfig;
+pub use crate::model::{ChangeCheck as Check, ChangePhase as Phase, Verification};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Where a change is, for whoever watches it happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Validating,
-    Writing,
-    Reloading,
-    Verifying,
-    RollingBack,
-    Done,
-}
-
-/// One thing compared after the reload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// `endpoint`, `aor`, `auth`.
-    pub kind: String,
-    pub id: String,
-    /// The option compared; `None` for the object's presence.
-    pub option: Option<String>,
-    /// What ISPBX wrote (never a secret's value).
-    pub expected: String,
-    /// What Asterisk reports.
-    pub found: String,
-    pub ok: bool,
-}
-
-/// What Asterisk was seen to hold after a reload.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Verification {
-    pub checks: Vec<Check>,
-    /// Objects Asterisk held before and no longer does, the change aside: `type id`.
-    pub lost: Vec<String>,
-}
-
-impl Verification {
-    pub fn ok(&self) -> bool {
-        self.lost.is_empty() && self.checks.iter().all(|c| c.ok)
-    }
-
-    /// What Asterisk did not take, one clause per thing.
-    pub fn failures(&self) -> String {
-        let mut out: Vec<String> = self
-            .checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| match &c.option {
-                Some(o) => format!("{} {}: {o} is '{}', not '{}'", c.kind, c.id, c.found, c.expected),
-                None => format!("{} {} is not loaded", c.kind, c.id),
-            })
-            .collect();
-        out.extend(self.lost.iter().map(|l| format!("{l} disappeared")));
-        out.join("; ")
-    }
-}
 
 /// A change Asterisk was seen to take.
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +56,13 @@ pub enum ApplyError {
     RollbackFailed { why: String, undo: String },
     #[error("the config could not be read: {0}")]
     Unreadable(String),
+    #[error("Extension not found")]
+    NoEndpoint,
+    #[error("writes are off: start the server with ISPBX_WRITES=on (or --writes on) to change the config")]
+    WritesOff,
+    /// A request that names no change ISPBX can make, with why.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Applies changes to one pjsip.conf and the Asterisk that reads it.
@@ -149,18 +101,6 @@ const UNRELOADABLE: [&str; 1] = ["transport"];
 impl Applier {
     pub fn new(root: impl Into<PathBuf>, store: Store) -> Self {
         Applier { root: root.into(), store, turn: tokio::sync::Mutex::new(()) }
-    }
-
-    /// The edit alone, checked and not written: its diff and notes.
-    pub async fn preview(&self, changes: Vec<Change>) -> Result<(Version, Edited), ApplyError> {
-        let root = self.root.clone();
-        let (cfg, edited) = blocking(move || {
-            let cfg = PjsipConfig::load(&root);
-            let edited = edit::edit(&cfg, &changes);
-            (cfg, edited)
-        })
-        .await?;
-        Ok((Version::of(&cfg), edited?))
     }
 
     /// Validates, writes, reloads and verifies `changes`, or undoes them.
@@ -280,6 +220,17 @@ impl Applier {
         }
         Ok(())
     }
+}
+
+/// The edit alone, checked and not written, on the config at `root` as it is now.
+pub async fn preview(root: PathBuf, changes: Vec<Change>) -> Result<(Version, Edited), ApplyError> {
+    let (cfg, edited) = blocking(move || {
+        let cfg = PjsipConfig::load(&root);
+        let edited = edit::edit(&cfg, &changes);
+        (cfg, edited)
+    })
+    .await?;
+    Ok((Version::of(&cfg), edited?))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApplyError> {

@@ -15,6 +15,8 @@ pub struct ConfigSnapshot {
     pub good: Option<Arc<PjsipConfig>>,
     /// Why the files on disk are not what is served (a broken edit, a missing file).
     pub error: Option<String>,
+    /// The served config's version (see [`crate::pjsip::version`]): what a change names in `If-Match`.
+    pub version: Option<Arc<str>>,
 }
 
 /// (path, mtime ns, size, inode) of every file a load read, plus pjsip_wizard.conf.
@@ -65,6 +67,7 @@ impl ConfigStore {
                 current: RwLock::new(Arc::new(ConfigSnapshot {
                     good: None,
                     error: Some("not read yet".into()),
+                    version: None,
                 })),
                 fingerprint: RwLock::new(Vec::new()),
                 loads: Default::default(),
@@ -115,10 +118,11 @@ impl ConfigStore {
         let loaded = tokio::task::spawn_blocking(move || {
             let cfg = PjsipConfig::load(&root);
             let fp = fingerprint_of(&root, Some(&cfg));
-            (cfg, fp)
+            let version: Arc<str> = Arc::from(crate::pjsip::version::Version::of(&cfg).as_str());
+            (cfg, fp, version)
         })
         .await;
-        let Ok((cfg, fp)) = loaded else {
+        let Ok((cfg, fp, version)) = loaded else {
             tracing::error!("the config parser task failed");
             return;
         };
@@ -138,6 +142,7 @@ impl ConfigStore {
                 ConfigSnapshot {
                     good: Some(Arc::new(cfg)),
                     error: None,
+                    version: Some(version),
                 }
             }
             Some(e) => {
@@ -147,6 +152,7 @@ impl ConfigStore {
                 ConfigSnapshot {
                     good: prev.good.clone(),
                     error: Some(e.to_string()),
+                    version: prev.version.clone(),
                 }
             }
         };

@@ -38,12 +38,110 @@ pub struct Pbx {
     config: ConfigStore,
     live: Live,
     config_path: Arc<str>,
+    /// Present when writes are on.
+    applier: Option<Arc<apply::Applier>>,
+}
+
+/// Which of an endpoint's objects a change is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointPart {
+    #[default]
+    Endpoint,
+    Aor,
+    Auth,
 }
 
 impl Pbx {
     pub fn new(config: ConfigStore, live: Live) -> Self {
         let config_path = Arc::from(config.path().display().to_string());
-        Pbx { config, live, config_path }
+        Pbx { config, live, config_path, applier: None }
+    }
+
+    /// Lets this PBX change its config, backups kept by `store`.
+    pub fn with_writes(mut self, store: crate::pjsip::store::Store) -> Self {
+        self.applier = Some(Arc::new(apply::Applier::new(self.config.path(), store)));
+        self
+    }
+
+    pub fn writes(&self) -> bool {
+        self.applier.is_some()
+    }
+
+    /// Applies `changes` to the files and to Asterisk, proven (see [`apply`]).
+    /// Runs to its end even when the caller stops waiting: a change is never
+    /// left written but not verified.
+    pub async fn apply(
+        &self,
+        changes: Vec<crate::pjsip::edit::Change>,
+        if_match: Option<String>,
+        progress: impl Fn(apply::Phase) + Send + Sync + 'static,
+    ) -> Result<apply::Applied, apply::ApplyError> {
+        let applier = self.applier.clone().ok_or(apply::ApplyError::WritesOff)?;
+        let (ami, config) = (self.live.ami(), self.config.clone());
+        let task = tokio::spawn(async move {
+            let result = applier.apply(ami, changes, if_match.as_deref(), &progress).await;
+            // Whatever happened, the files may differ from what is served.
+            config.reload_if_changed().await;
+            result
+        });
+        task.await.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))?
+    }
+
+    /// The edit `changes` would make, checked, not written: version and edit.
+    pub async fn preview(
+        &self,
+        changes: Vec<crate::pjsip::edit::Change>,
+    ) -> Result<(crate::pjsip::version::Version, crate::pjsip::edit::Edited), apply::ApplyError> {
+        apply::preview(self.config.path().to_path_buf(), changes).await
+    }
+
+    /// The changes that set and unset options of an endpoint or of the aor
+    /// or auth it names (it must name exactly one).
+    pub fn endpoint_changes(
+        &self,
+        extension: &str,
+        part: EndpointPart,
+        set: &[(String, String)],
+        unset: &[String],
+    ) -> Result<Vec<crate::pjsip::edit::Change>, apply::ApplyError> {
+        use crate::pjsip::edit::{Change, Target};
+        let snapshot = self.snapshot();
+        let cfg = snapshot.config().map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
+        let Some(endpoint) = cfg.object("endpoint", extension) else {
+            return Err(apply::ApplyError::NoEndpoint);
+        };
+        let (kind, name) = match part {
+            EndpointPart::Endpoint => ("endpoint", extension.to_string()),
+            EndpointPart::Aor | EndpointPart::Auth => {
+                let (kind, key) = if part == EndpointPart::Aor { ("aor", "aors") } else { ("auth", "auth") };
+                let named: Vec<String> = endpoint
+                    .effective()
+                    .into_iter()
+                    .filter(|e| e.name.eq_ignore_ascii_case(key))
+                    .flat_map(|e| e.value.clear().split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect::<Vec<_>>())
+                    .collect();
+                match named.as_slice() {
+                    [one] => (kind, one.clone()),
+                    [] => return Err(apply::ApplyError::Invalid(format!("endpoint '{extension}' names no {kind} ({key} is not set)"))),
+                    many => {
+                        return Err(apply::ApplyError::Invalid(format!(
+                            "endpoint '{extension}' names {} {kind}s ({}): change them one by one through the config",
+                            many.len(),
+                            many.join(", ")
+                        )))
+                    }
+                }
+            }
+        };
+        let target = Target::new(name, Some(kind));
+        let mut out: Vec<Change> =
+            set.iter().map(|(k, v)| Change::Set { target: target.clone(), key: k.clone(), value: v.clone() }).collect();
+        out.extend(unset.iter().map(|k| Change::Unset { target: target.clone(), key: k.clone() }));
+        if out.is_empty() {
+            return Err(apply::ApplyError::Invalid("nothing to change: give options in `set` or `unset`".into()));
+        }
+        Ok(out)
     }
 
     /// Notified at each new live snapshot.
@@ -99,6 +197,11 @@ impl PbxSnapshot {
     /// Whether both halves are the very ones `other` holds: then every answer is the same.
     pub fn same_as(&self, other: &PbxSnapshot) -> bool {
         Arc::ptr_eq(&self.config, &other.config) && Arc::ptr_eq(&self.live, &other.live)
+    }
+
+    /// The served config's version: the `ETag` a change's `If-Match` names.
+    pub fn config_version(&self) -> Option<&str> {
+        self.config.version.as_deref()
     }
 
     fn config(&self) -> Result<&PjsipConfig, PbxError> {

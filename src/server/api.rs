@@ -98,7 +98,7 @@ pub async fn endpoint(
 #[utoipa::path(get, path = routes::ENDPOINT_CONFIG, tag = "api",
     params(("extension" = String, Path, description = "The endpoint's name, e.g. 1001")),
     responses(
-        (status = 200, description = "The effective options", body = EndpointConfigResponse),
+        (status = 200, description = "The effective options. The `ETag` is the config's version: send it in `If-Match` with a change", body = EndpointConfigResponse),
         (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 404, description = "No such endpoint in the config", body = ErrorBody,
             example = json!({"detail": "Extension not found"})),
@@ -111,8 +111,15 @@ pub async fn endpoint_config(
 ) -> Response {
     negotiated(&state, req, |s| {
         let ext = extension(path)?;
-        let config = s.pbx.snapshot().endpoint_config(&ext)?;
-        JsonBody::of(&EndpointConfigResponse { status: "success".into(), extension: ext, config })
+        let snapshot = s.pbx.snapshot();
+        let config = snapshot.endpoint_config(&ext)?;
+        let mut body = JsonBody::of(&EndpointConfigResponse { status: "success".into(), extension: ext, config })?;
+        // The config's version: what a change's `If-Match` names (and it
+        // decides this body, so `If-None-Match` works with it as well).
+        if let Some(tag) = snapshot.config_version().and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok()) {
+            body.etag = tag;
+        }
+        Ok(body)
     })
     .await
 }

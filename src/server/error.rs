@@ -24,6 +24,47 @@ pub enum ApiError {
     /// A request this server will not read (a path or query that is not text).
     #[error("Bad Request")]
     BadRequest,
+    /// A change refused before anything was written: what is wrong with it.
+    #[error("{0}")]
+    Invalid(String),
+    /// A change made on a version of the config that is no longer on disk,
+    /// or another writer holding it.
+    #[error("{0}")]
+    Conflict(String),
+    /// A change that needs Asterisk while it cannot be reached: nothing written.
+    #[error("{0}")]
+    AmiDown(String),
+    /// A change Asterisk did not take: undone, with what it did not take.
+    #[error("{0}")]
+    NotTaken(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// A change that failed on the server's side (disk, an undo that failed).
+    #[error("{0}")]
+    ChangeFailed(String),
+}
+
+impl From<crate::pbx::apply::ApplyError> for ApiError {
+    fn from(e: crate::pbx::apply::ApplyError) -> Self {
+        use crate::pbx::apply::ApplyError as A;
+        use crate::pjsip::edit::EditError;
+        use crate::pjsip::store::StoreError;
+        let detail = e.to_string();
+        match e {
+            A::NoEndpoint => ApiError::Pbx(PbxError::EndpointNotFound),
+            A::Refused(EditError::NotFound(_)) => ApiError::Invalid(detail),
+            A::Refused(EditError::Unloadable(_)) | A::Unreadable(_) => ApiError::ChangeFailed(detail),
+            A::Refused(_) | A::Transport(_) | A::Invalid(_) => ApiError::Invalid(detail),
+            A::VersionMismatch { .. } | A::Store(StoreError::Conflict { .. } | StoreError::Busy { .. }) => ApiError::Conflict(detail),
+            A::Store(_) | A::RollbackFailed { .. } => {
+                tracing::error!("a change failed: {detail}");
+                ApiError::ChangeFailed(detail)
+            }
+            A::AmiDown(_) => ApiError::AmiDown(detail),
+            A::RolledBack { .. } => ApiError::NotTaken(detail),
+            A::WritesOff => ApiError::Forbidden(detail),
+        }
+    }
 }
 
 impl ApiError {
@@ -35,7 +76,12 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::BadRequest => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::AmiDown(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotTaken(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::ChangeFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `/docs`, a reference page rendered from that same document on the server
 //! (no CDN, no script: it must work on a PBX network with no internet).
 
-use super::{api, events, health, metrics};
+use super::{api, changes, events, health, metrics};
 use crate::model::*;
 use crate::routes;
 use axum::http::header;
@@ -21,9 +21,9 @@ use utoipa::OpenApi;
         title = "ISPBX Manager API",
         description = "PJSIP endpoints of an Asterisk PBX: the configuration as Asterisk resolves it, and the live state kept from one AMI connection.\n\nEvery path answers JSON unless the client prefers `text/html` (then it serves the dashboard), and sends `Vary: Accept`. JSON answers carry a weak `ETag` and `Cache-Control: no-cache`; send `If-None-Match` to get `304 Not Modified` while nothing changed. Errors are `{\"detail\": …}`.",
     ),
-    paths(api::root, api::endpoints, api::endpoint, api::endpoint_config, health::healthz, health::readyz, metrics::scrape, events::events),
-    components(schemas(ApiRoot, ErrorBody, EndpointListResponse, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, Health, Readiness, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse)),
-    tags((name = "api", description = "The documented API of ISPBX Manager"), (name = "operations", description = "Probes for supervisors and load balancers"))
+    paths(api::root, api::endpoints, api::endpoint, api::endpoint_config, changes::patch_config, changes::create, changes::delete, changes::preview, health::healthz, health::readyz, metrics::scrape, events::events),
+    components(schemas(ApiRoot, ErrorBody, EndpointListResponse, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, Health, Readiness, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse, ChangeRecord, ChangePreview, ChangeCheck, Verification, changes::ConfigPatch, changes::NewExtension, changes::PreviewRequest)),
+    tags((name = "api", description = "The documented API of ISPBX Manager"), (name = "operations", description = "Probes for supervisors and load balancers"), (name = "changes", description = "Changes to the config, written atomically with a backup, reloaded and verified on Asterisk or undone. Off unless ISPBX_WRITES=on"))
 )]
 pub struct ApiDoc;
 
@@ -104,8 +104,11 @@ fn docs_page(doc: &utoipa::openapi::OpenApi) -> String {
         routes::OPENAPI
     );
     for (path, item) in &doc.paths.paths {
-        if let Some(op) = &item.get {
-            operation(&mut body, "get", path, op);
+        let ops = [("get", &item.get), ("post", &item.post), ("patch", &item.patch), ("delete", &item.delete)];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                operation(&mut body, method, path, op);
+            }
         }
     }
     body.push_str("<h2>Schemas</h2>");

@@ -4,13 +4,13 @@
 
 use super::app_state::AppState;
 use super::error::ApiError;
-use super::{api, events, health, metrics, openapi, server_fn_status};
+use super::{api, changes, events, health, metrics, openapi, server_fn_status};
 use crate::routes;
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
@@ -37,9 +37,10 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
     let counted = state.metrics.clone();
     let app = Router::new()
         .route(routes::ROOT, get(api::root))
-        .route(routes::ENDPOINTS, get(api::endpoints))
-        .route(routes::ENDPOINT, get(api::endpoint))
-        .route(routes::ENDPOINT_CONFIG, get(api::endpoint_config))
+        .route(routes::ENDPOINTS, get(api::endpoints).post(changes::create))
+        .route(routes::ENDPOINT, get(api::endpoint).delete(changes::delete))
+        .route(routes::ENDPOINT_CONFIG, get(api::endpoint_config).patch(changes::patch_config))
+        .route(routes::CHANGES_PREVIEW, post(changes::preview))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
         .route(routes::METRICS, get(metrics::scrape))

@@ -84,14 +84,24 @@ impl Reply {
 
 /// HTTP/1.1 by hand: the bad-input tests send request targets a client library would refuse to.
 pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
+    request_with_body(addr, method, target, headers, &[])
+}
+
+/// [`request`] with a body (its `Content-Length` is added).
+pub fn request_with_body(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(WAIT)).unwrap();
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if !body.is_empty() {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body);
+    s.write_all(&req).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("the server answers in time");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");

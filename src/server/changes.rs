@@ -1,0 +1,219 @@
+//! The API's writes: change an endpoint's options, create and delete an
+//! extension, preview a change. Each is applied through the domain's one
+//! pipeline (`pbx::apply`) and answers the change record Asterisk proved.
+
+use super::app_state::AppState;
+use super::error::ApiError;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use crate::model::{ChangePreview, ChangeRecord, ErrorBody};
+use crate::pbx::apply::Applied;
+use crate::pbx::{EndpointPart, PbxError};
+use crate::pjsip::edit::{Change, Target};
+use crate::routes;
+use serde::Deserialize;
+
+/// `PATCH /endpoints/{extension}/config`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigPatch {
+    /// `endpoint` (default), or the `aor` or `auth` the endpoint names.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "endpoint")]
+    pub object: EndpointPart,
+    /// Options to give a value (for a list: exactly these items).
+    #[serde(default)]
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    pub set: serde_json::Map<String, serde_json::Value>,
+    /// Options whose own lines go: the template's value or Asterisk's default applies again.
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+/// `POST /changes/preview`: a patch of one endpoint, not written.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    pub extension: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub object: EndpointPart,
+    #[serde(default)]
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    pub set: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+/// `POST /endpoints`: an endpoint with its auth and aor, from a template.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewExtension {
+    #[schema(example = "1007")]
+    pub extension: String,
+    /// A template the config has, e.g. the one the other extensions use.
+    #[schema(example = "phone")]
+    pub template: String,
+}
+
+fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(b)| b).map_err(|e| ApiError::Invalid(format!("the request body is not what this route takes: {}", e.body_text())))
+}
+
+/// JSON scalars as config text; anything else is refused by name.
+fn scalars(set: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<(String, String)>, ApiError> {
+    set.iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => Ok((k.clone(), s.clone())),
+            serde_json::Value::Number(n) => Ok((k.clone(), n.to_string())),
+            serde_json::Value::Bool(b) => Ok((k.clone(), if *b { "yes" } else { "no" }.to_string())),
+            _ => Err(ApiError::Invalid(format!("set.{k}: a value is a string, a number or a boolean"))),
+        })
+        .collect()
+}
+
+fn extension(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(ext)| ext).map_err(|_| PbxError::EndpointNotFound.into())
+}
+
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(|v| v.trim_start_matches("W/").to_string())
+}
+
+fn record(applied: Applied, password: Option<String>, status: StatusCode) -> Response {
+    let version = applied.version.clone();
+    let record = ChangeRecord {
+        status: "success".into(),
+        version: applied.version,
+        diff: applied.diff,
+        files: applied.files.iter().map(|f| f.display().to_string()).collect(),
+        notes: applied.notes,
+        verification: applied.verification,
+        password,
+    };
+    let mut res = (status, Json(record)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        res.headers_mut().insert(header::ETAG, tag);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn answer(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Sets and unsets options of an endpoint, or of the aor or auth it names,
+/// and proves the result on Asterisk. Send `If-Match` with the `ETag` of
+/// `GET /endpoints/{extension}/config`.
+#[utoipa::path(patch, path = routes::ENDPOINT_CONFIG, tag = "changes",
+    params(
+        ("extension" = String, Path, description = "The endpoint's name, e.g. 1001"),
+        ("If-Match" = Option<String>, Header, description = "The config version the change was made on (the `ETag` of the config)"),
+    ),
+    request_body = ConfigPatch,
+    responses(
+        (status = 200, description = "Written, reloaded and verified on Asterisk", body = ChangeRecord),
+        (status = 400, description = "Refused before anything was written: an unknown option, an invalid value, a transport", body = ErrorBody),
+        (status = 403, description = "Writes are off (ISPBX_WRITES)", body = ErrorBody),
+        (status = 404, description = "No such endpoint", body = ErrorBody),
+        (status = 409, description = "The config changed since the `If-Match` version, or another writer holds it", body = ErrorBody),
+        (status = 422, description = "Asterisk did not take it: undone, Asterisk holds what it held before", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+    ))]
+pub async fn patch_config(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    patch: Result<Json<ConfigPatch>, JsonRejection>,
+) -> Response {
+    answer(async {
+        let ext = extension(path)?;
+        let patch = body(patch)?;
+        let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset)?;
+        let applied = state.pbx.apply(changes, if_match(&headers), |_| {}).await?;
+        Ok(record(applied, None, StatusCode::OK))
+    }
+    .await)
+}
+
+/// A new extension: an endpoint, its auth and its aor, named and templated
+/// as the config's other endpoints on `template` are, with a generated
+/// password given in this answer only.
+#[utoipa::path(post, path = routes::ENDPOINTS, tag = "changes",
+    request_body = NewExtension,
+    responses(
+        (status = 201, description = "Created and seen loaded by Asterisk; `password` is shown this once", body = ChangeRecord),
+        (status = 400, description = "Refused: the name is taken, the template unknown", body = ErrorBody),
+        (status = 403, description = "Writes are off", body = ErrorBody),
+        (status = 409, description = "Another writer holds the config", body = ErrorBody),
+        (status = 422, description = "Asterisk did not take it: undone", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+    ))]
+pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension>, JsonRejection>) -> Response {
+    answer(async {
+        let new = body(new)?;
+        let password = crate::pjsip::edit::new_password().map_err(|e| {
+            tracing::error!("no random source for a password: {e}");
+            ApiError::Internal
+        })?;
+        let change = Change::CreateTrio { name: new.extension, template: new.template, password: password.clone() };
+        let applied = state.pbx.apply(vec![change], None, |_| {}).await?;
+        Ok(record(applied, Some(password), StatusCode::CREATED))
+    }
+    .await)
+}
+
+/// Deletes an extension: the endpoint, and the auth and aors it names.
+/// Refused while another object still names one of them.
+#[utoipa::path(delete, path = routes::ENDPOINT, tag = "changes",
+    params(
+        ("extension" = String, Path, description = "The endpoint's name"),
+        ("If-Match" = Option<String>, Header, description = "The config version the deletion was decided on"),
+    ),
+    responses(
+        (status = 200, description = "Deleted, and gone from Asterisk", body = ChangeRecord),
+        (status = 400, description = "Refused: another object names it", body = ErrorBody),
+        (status = 403, description = "Writes are off", body = ErrorBody),
+        (status = 404, description = "No such endpoint", body = ErrorBody),
+        (status = 409, description = "The config changed since `If-Match`", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+    ))]
+pub async fn delete(State(state): State<AppState>, path: Result<Path<String>, PathRejection>, headers: HeaderMap) -> Response {
+    answer(async {
+        let ext = extension(path)?;
+        state.pbx.snapshot().endpoint_config(&ext)?;
+        let change = Change::Delete { target: Target::new(ext, Some("endpoint")), trio: true, force: false };
+        let applied = state.pbx.apply(vec![change], if_match(&headers), |_| {}).await?;
+        Ok(record(applied, None, StatusCode::OK))
+    }
+    .await)
+}
+
+/// What a patch would write and whether it is valid; nothing is written.
+/// Works with writes off.
+#[utoipa::path(post, path = routes::CHANGES_PREVIEW, tag = "changes",
+    request_body = PreviewRequest,
+    responses(
+        (status = 200, description = "Valid: the diff it would write", body = ChangePreview),
+        (status = 400, description = "Invalid, and why", body = ErrorBody),
+        (status = 404, description = "No such endpoint", body = ErrorBody),
+    ))]
+pub async fn preview(State(state): State<AppState>, req: Result<Json<PreviewRequest>, JsonRejection>) -> Response {
+    answer(async {
+        let req = body(req)?;
+        let changes = state.pbx.endpoint_changes(&req.extension, req.object, &scalars(&req.set)?, &req.unset)?;
+        let (version, edited) = state.pbx.preview(changes).await?;
+        let preview = ChangePreview {
+            status: "success".into(),
+            version: version.to_string(),
+            diff: crate::pjsip::edit::unified(&edited.files),
+            notes: edited.notes,
+        };
+        Ok((StatusCode::OK, Json(preview)).into_response())
+    }
+    .await)
+}

@@ -1,0 +1,116 @@
+//! The API's writes without an Asterisk to apply them to: off by default;
+//! with writes on, every refusal before anything is written (bad bodies,
+//! unknown options and endpoints, a stale `If-Match`, AMI down) gets its
+//! status and `{"detail": …}`, and the files stay byte for byte. The applied
+//! path is tested against the real Asterisk (tests/apply_asterisk.rs).
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::serve::{get, request_with_body, Proc, Reply};
+use std::path::Path;
+
+fn config_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(common::fixture("pjsip")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "conf") {
+            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// `ispbx serve` on `dir` with no AMI user, writes as `writes` says.
+fn serve(dir: &Path, writes: &str, state: &Path) -> (Proc, String) {
+    let conf = dir.join("pjsip.conf");
+    let proc = Proc::spawn(
+        &["serve"],
+        &[
+            ("ISPBX_LISTEN", "127.0.0.1:0"),
+            ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
+            ("ISPBX_WRITES", writes),
+            ("ISPBX_STATE_DIR", state.to_str().unwrap()),
+        ],
+    );
+    let rest = proc.wait_for("listening on http://");
+    (proc, rest.split_whitespace().next().unwrap().to_string())
+}
+
+fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut h = vec![("Content-Type", "application/json"), ("Accept", "application/json")];
+    h.extend_from_slice(headers);
+    request_with_body(addr, method, target, &h, body.as_bytes())
+}
+
+fn detail(r: &Reply) -> String {
+    r.json()["detail"].as_str().unwrap_or_else(|| panic!("no detail: {}", r.text())).to_string()
+}
+
+#[test]
+fn writes_are_off_unless_asked_and_a_preview_needs_none() {
+    let dir = config_copy();
+    let state = tempfile::tempdir().unwrap();
+    let (_p, addr) = serve(dir.path(), "off", state.path());
+    let before = files(dir.path());
+    for (method, target, body) in [
+        ("PATCH", "/endpoints/1001/config", r#"{"set": {"context": "vip"}}"#),
+        ("POST", "/endpoints", r#"{"extension": "1077", "template": "phone"}"#),
+        ("DELETE", "/endpoints/1001", ""),
+    ] {
+        let r = send(&addr, method, target, &[], body);
+        assert_eq!(r.status, 403, "{method} {target}: {}", r.text());
+        assert!(detail(&r).contains("ISPBX_WRITES=on"), "{}", r.text());
+    }
+    let r = send(&addr, "POST", "/changes/preview", &[], r#"{"extension": "1001", "set": {"context": "vip"}}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let diff = r.json()["diff"].as_str().unwrap().to_string();
+    assert!(diff.contains("+context=vip"), "{diff}");
+    assert_eq!(files(dir.path()), before);
+}
+
+#[test]
+fn every_refusal_has_its_status_and_writes_nothing() {
+    let dir = config_copy();
+    let state = tempfile::tempdir().unwrap();
+    let (proc, addr) = serve(dir.path(), "on", state.path());
+    let before = files(dir.path());
+
+    let config = get(&addr, "/endpoints/1001/config");
+    let etag = config.header("etag").expect("an ETag").to_string();
+    assert!(etag.len() == 34 && etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let if_match = [("If-Match", etag.as_str())];
+
+    let cases: [(&str, &str, &[(&str, &str)], &str, u16, &str); 9] = [
+        ("PATCH", "/endpoints/1001/config", &[], "{not json", 400, "request body"),
+        ("PATCH", "/endpoints/1001/config", &[], r#"{"sett": {}}"#, 400, "request body"),
+        ("PATCH", "/endpoints/1001/config", &[], r#"{"set": {"context": ["a"]}}"#, 400, "set.context"),
+        ("PATCH", "/endpoints/1001/config", &[], r#"{"set": {"alow": "ulaw"}}"#, 400, "alow"),
+        ("PATCH", "/endpoints/1001/config", &[], r#"{"set": {"max_audio_streams": "lots"}}"#, 400, "max_audio_streams"),
+        ("PATCH", "/endpoints/nobody/config", &[], r#"{"set": {"context": "vip"}}"#, 404, "Extension not found"),
+        ("PATCH", "/endpoints/1001/config", &[("If-Match", "\"00000000000000000000000000000000\"")], r#"{"set": {"context": "vip"}}"#, 409, "version"),
+        ("PATCH", "/endpoints/1001/config", &if_match, r#"{"set": {"context": "vip"}}"#, 503, "nothing was written"),
+        ("DELETE", "/endpoints/nobody", &[], "", 404, "Extension not found"),
+    ];
+    for (method, target, headers, body, status, says) in cases {
+        let r = send(&addr, method, target, headers, body);
+        assert_eq!(r.status, status, "{method} {target} {body}: {}", r.text());
+        assert!(detail(&r).contains(says), "{method} {target} {body}: {}", r.text());
+        assert_eq!(files(dir.path()), before, "{method} {target} {body} wrote");
+    }
+    // A password asked for in a preview is not shown back.
+    let r = send(&addr, "POST", "/changes/preview", &[], r#"{"extension": "1001", "object": "auth", "set": {"password": "Preview-Secret-99"}}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.text().contains("Preview-Secret-99") && r.text().contains("password=********"), "{}", r.text());
+    assert!(!proc.log().contains("Preview-Secret-99"));
+}

@@ -134,7 +134,14 @@ async fn serve(args: ServeArgs) -> ExitCode {
     if args.writes {
         let state_dir = args.state_dir.clone().unwrap_or_else(cli::default_state_dir);
         tracing::info!(state_dir = %state_dir.display(), "writes are on: changes are verified on Asterisk or undone");
-        pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir));
+        let audit = match ispbx::pbx::audit::AuditLog::open(&state_dir).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!("writes are on, so every change must be recorded: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir), audit);
     }
     let state = AppState::new(leptos_options, pbx);
     let streams = state.stopping.clone();

@@ -311,6 +311,8 @@ impl Verification {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangeRecord {
     pub status: String,
+    /// The audit log's id of this change (`GET /changes/{id}`).
+    pub id: i64,
     /// The config's version after the change: the `ETag` for the next `If-Match`.
     pub version: String,
     /// `diff -u` of the files written, secrets redacted.
@@ -333,4 +335,42 @@ pub struct ChangePreview {
     pub version: String,
     pub diff: String,
     pub notes: Vec<String>,
+}
+
+/// One change asked of the PBX, as the audit log keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeEntry {
+    pub id: i64,
+    /// When it was asked (RFC 3339, UTC).
+    pub at: String,
+    /// Who asked, once accounts exist.
+    pub actor: Option<String>,
+    /// `patch`, `create`, `delete`.
+    pub action: String,
+    pub endpoint: String,
+    /// The changes asked for, in words; secrets redacted.
+    pub summary: String,
+    /// `pending`, `applied`, `refused`, `rolled_back`, `failed`.
+    pub result: String,
+    /// Why it was refused, rolled back or failed.
+    pub detail: Option<String>,
+    /// `diff -u` of what was written, secrets redacted.
+    pub diff: String,
+    /// What Asterisk was seen to hold after the reload.
+    pub verification: Option<Verification>,
+    pub version_before: Option<String>,
+    pub version_after: Option<String>,
+}
+
+/// `GET /changes`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeList {
+    pub status: String,
+    /// Newest first.
+    pub changes: Vec<ChangeEntry>,
+    /// Pass as `before` for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
 }

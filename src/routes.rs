@@ -26,6 +26,9 @@ pub const METRICS: &str = "/metrics";
 pub const EVENTS: &str = "/events";
 /// A change checked and not written.
 pub const CHANGES_PREVIEW: &str = "/changes/preview";
+/// The audit log, and one change of it.
+pub const CHANGES: &str = "/changes";
+pub const CHANGE: &str = "/changes/{id}";
 pub const DOCS: &str = "/docs";
 
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,

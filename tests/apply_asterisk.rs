@@ -152,6 +152,10 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     let record = r.json();
     assert!(record["verification"]["checks"].as_array().unwrap().iter().any(|c| c["option"] == "allow" && c["ok"] == true), "{record}");
     assert_ne!(r.header("etag").unwrap(), etag);
+    let logged = common::serve::get(&addr, &format!("/changes/{}", record["id"])).json();
+    assert_eq!(logged["result"], "applied", "{logged}");
+    assert!(logged["diff"].as_str().unwrap().contains("g722"), "{logged}");
+    assert_eq!(logged["verification"], record["verification"]);
     assert!(ast.cli("pjsip show endpoint 1001").contains("(g722|ulaw)"));
     // The same If-Match again: the config is no longer that version.
     let again = send(&addr, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"language": "de"}}"#);

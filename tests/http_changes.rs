@@ -77,7 +77,11 @@ fn writes_are_off_unless_asked_and_a_preview_needs_none() {
     let diff = r.json()["diff"].as_str().unwrap().to_string();
     assert!(diff.contains("+context=vip"), "{diff}");
     assert_eq!(files(dir.path()), before);
+    assert_eq!(get(&addr, "/changes").status, 403);
 }
+
+/// (method, target, headers, body, status, what the detail says).
+type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str, u16, &'a str);
 
 #[test]
 fn every_refusal_has_its_status_and_writes_nothing() {
@@ -91,7 +95,7 @@ fn every_refusal_has_its_status_and_writes_nothing() {
     assert!(etag.len() == 34 && etag.starts_with('"') && etag.ends_with('"'), "{etag}");
     let if_match = [("If-Match", etag.as_str())];
 
-    let cases: [(&str, &str, &[(&str, &str)], &str, u16, &str); 9] = [
+    let cases: [Case; 9] = [
         ("PATCH", "/endpoints/1001/config", &[], "{not json", 400, "request body"),
         ("PATCH", "/endpoints/1001/config", &[], r#"{"sett": {}}"#, 400, "request body"),
         ("PATCH", "/endpoints/1001/config", &[], r#"{"set": {"context": ["a"]}}"#, 400, "set.context"),
@@ -108,6 +112,24 @@ fn every_refusal_has_its_status_and_writes_nothing() {
         assert!(detail(&r).contains(says), "{method} {target} {body}: {}", r.text());
         assert_eq!(files(dir.path()), before, "{method} {target} {body} wrote");
     }
+    // Every change that reached the pipeline is in the audit log, refused,
+    // newest first, with why.
+    let log = get(&addr, "/changes").json();
+    let results: Vec<(&str, &str)> = log["changes"].as_array().unwrap().iter().map(|c| (c["endpoint"].as_str().unwrap(), c["result"].as_str().unwrap())).collect();
+    assert_eq!(results, [("1001", "refused"); 4], "{log}");
+    let newest = &log["changes"][0];
+    assert!(newest["detail"].as_str().unwrap().contains("nothing was written"), "{newest}");
+    let id = newest["id"].as_i64().unwrap();
+    assert_eq!(get(&addr, &format!("/changes/{id}")).json()["id"], id);
+    assert_eq!(get(&addr, "/changes/99999").status, 404);
+    assert_eq!(get(&addr, "/changes/abc").status, 404);
+    let page = get(&addr, "/changes?limit=3").json();
+    assert_eq!(page["changes"].as_array().unwrap().len(), 3);
+    let rest = get(&addr, &format!("/changes?before={}", page["next"])).json();
+    assert_eq!(rest["changes"].as_array().unwrap().len(), 1, "{rest}");
+    assert!(get(&addr, "/changes?endpoint=1002").json()["changes"].as_array().unwrap().is_empty());
+    assert_eq!(get(&addr, "/changes?limit=lots").status, 400);
+
     // A password asked for in a preview is not shown back.
     let r = send(&addr, "POST", "/changes/preview", &[], r#"{"extension": "1001", "object": "auth", "set": {"password": "Preview-Secret-99"}}"#);
     assert_eq!(r.status, 200, "{}", r.text());

@@ -27,6 +27,8 @@ use std::sync::Arc;
 /// A change Asterisk was seen to take.
 #[derive(Debug, Clone, Serialize)]
 pub struct Applied {
+    /// The config's version the change was made on.
+    pub version_before: String,
     /// The config's version after the change (the `ETag` to send next).
     pub version: String,
     /// `diff -u` of the files written, secrets redacted.
@@ -51,7 +53,7 @@ pub enum ApplyError {
     #[error("{0}")]
     Transport(String),
     #[error("Asterisk did not take the change, so it was undone and Asterisk holds what it held before: {why}")]
-    RolledBack { why: String, verification: Verification },
+    RolledBack { why: String, verification: Verification, diff: String },
     #[error("Asterisk did not take the change ({why}) and undoing it failed: {undo}. Check the config and Asterisk now")]
     RollbackFailed { why: String, undo: String },
     #[error("the config could not be read: {0}")]
@@ -146,6 +148,7 @@ impl Applier {
         let diff = edit::unified(&edited.files);
         if edited.files.is_empty() {
             return Ok(Applied {
+                version_before: version.to_string(),
                 version: version.to_string(),
                 diff,
                 files: Vec::new(),
@@ -184,16 +187,18 @@ impl Applier {
                 };
                 progress(Phase::RollingBack);
                 self.undo(&client, after, &edited.files, &held).await.map_err(|undo| ApplyError::RollbackFailed { why: why.clone(), undo })?;
-                return Err(ApplyError::RolledBack { why, verification: outcome.unwrap_or_default() });
+                return Err(ApplyError::RolledBack { why, verification: outcome.unwrap_or_default(), diff });
             }
         };
         progress(Phase::Done);
+        let version_before = version.to_string();
         let version = blocking({
             let root = self.root.clone();
             move || Version::of(&PjsipConfig::load(&root))
         })
         .await?;
         Ok(Applied {
+            version_before,
             version: version.to_string(),
             diff,
             files: edited.files.iter().map(|f| f.path.clone()).collect(),

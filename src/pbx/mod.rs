@@ -8,6 +8,7 @@
 //! - `endpoints`: config + live state → the endpoint answers of [`crate::model`].
 
 pub mod apply;
+pub mod audit;
 pub mod config_store;
 pub mod feed;
 mod endpoints;
@@ -39,7 +40,22 @@ pub struct Pbx {
     live: Live,
     config_path: Arc<str>,
     /// Present when writes are on.
-    applier: Option<Arc<apply::Applier>>,
+    writes: Option<Arc<Writes>>,
+}
+
+/// What changing the PBX takes: the pipeline and the log of what it did.
+#[derive(Debug)]
+struct Writes {
+    applier: apply::Applier,
+    audit: audit::AuditLog,
+}
+
+/// What a change is, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// `patch`, `create`, `delete`.
+    pub action: &'static str,
+    pub endpoint: &'a str,
 }
 
 /// Which of an endpoint's objects a change is for.
@@ -55,37 +71,86 @@ pub enum EndpointPart {
 impl Pbx {
     pub fn new(config: ConfigStore, live: Live) -> Self {
         let config_path = Arc::from(config.path().display().to_string());
-        Pbx { config, live, config_path, applier: None }
+        Pbx { config, live, config_path, writes: None }
     }
 
-    /// Lets this PBX change its config, backups kept by `store`.
-    pub fn with_writes(mut self, store: crate::pjsip::store::Store) -> Self {
-        self.applier = Some(Arc::new(apply::Applier::new(self.config.path(), store)));
+    /// Lets this PBX change its config, backups kept by `store`, every
+    /// change recorded in `audit`.
+    pub fn with_writes(mut self, store: crate::pjsip::store::Store, audit: audit::AuditLog) -> Self {
+        self.writes = Some(Arc::new(Writes { applier: apply::Applier::new(self.config.path(), store), audit }));
         self
     }
 
     pub fn writes(&self) -> bool {
-        self.applier.is_some()
+        self.writes.is_some()
+    }
+
+    /// The audit log, newest first (see [`audit::AuditLog::list`]).
+    pub async fn changes(&self, endpoint: Option<&str>, before: Option<i64>, limit: u32) -> Result<Vec<crate::model::ChangeEntry>, apply::ApplyError> {
+        let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
+        writes.audit.list(endpoint, before, limit).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))
+    }
+
+    pub async fn change(&self, id: i64) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
+        let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
+        writes.audit.get(id).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))
     }
 
     /// Applies `changes` to the files and to Asterisk, proven (see [`apply`]).
     /// Runs to its end even when the caller stops waiting: a change is never
     /// left written but not verified.
+    /// Returns the change's id in the audit log with what was applied.
     pub async fn apply(
         &self,
+        asked: Asked<'_>,
         changes: Vec<crate::pjsip::edit::Change>,
         if_match: Option<String>,
         progress: impl Fn(apply::Phase) + Send + Sync + 'static,
-    ) -> Result<apply::Applied, apply::ApplyError> {
-        let applier = self.applier.clone().ok_or(apply::ApplyError::WritesOff)?;
+    ) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        let writes = self.writes.clone().ok_or(apply::ApplyError::WritesOff)?;
         let (ami, config) = (self.live.ami(), self.config.clone());
+        let entry = audit::Asked {
+            action: asked.action,
+            endpoint: asked.endpoint,
+            actor: None,
+            summary: format!("{changes:?}"),
+            version_before: if_match.as_deref(),
+        };
+        // No record, no change.
+        let id = writes
+            .audit
+            .begin(&entry)
+            .await
+            .map_err(|e| apply::ApplyError::Unreadable(format!("{e}; nothing was written")))?;
         let task = tokio::spawn(async move {
-            let result = applier.apply(ami, changes, if_match.as_deref(), &progress).await;
+            let result = writes.applier.apply(ami, changes, if_match.as_deref(), &progress).await;
             // Whatever happened, the files may differ from what is served.
             config.reload_if_changed().await;
+            let detail = result.as_ref().err().map(ToString::to_string);
+            let outcome = match &result {
+                Ok(a) => audit::Outcome {
+                    result: "applied",
+                    detail,
+                    diff: &a.diff,
+                    verification: Some(&a.verification),
+                    version_before: Some(&a.version_before),
+                    version_after: Some(&a.version),
+                },
+                Err(apply::ApplyError::RolledBack { verification, diff, .. }) => {
+                    audit::Outcome { result: "rolled_back", detail, diff, verification: Some(verification), version_before: None, version_after: None }
+                }
+                Err(apply::ApplyError::RollbackFailed { .. } | apply::ApplyError::Store(_) | apply::ApplyError::Unreadable(_)) => {
+                    audit::Outcome { result: "failed", detail, diff: "", verification: None, version_before: None, version_after: None }
+                }
+                Err(_) => audit::Outcome { result: "refused", detail, diff: "", verification: None, version_before: None, version_after: None },
+            };
+            if let Err(e) = writes.audit.finish(id, &outcome).await {
+                tracing::error!(change = id, "the outcome of a change could not be recorded: {e}");
+            }
             result
         });
-        task.await.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))?
+        let applied = task.await.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))??;
+        Ok((id, applied))
     }
 
     /// The edit `changes` would make, checked, not written: version and edit.

@@ -9,9 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use crate::model::{ChangePreview, ChangeRecord, ErrorBody};
+use crate::model::{ChangeEntry, ChangeList, ChangePreview, ChangeRecord, ErrorBody};
 use crate::pbx::apply::Applied;
-use crate::pbx::{EndpointPart, PbxError};
+use crate::pbx::{Asked, EndpointPart, PbxError};
 use crate::pjsip::edit::{Change, Target};
 use crate::routes;
 use serde::Deserialize;
@@ -83,10 +83,11 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
     headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(|v| v.trim_start_matches("W/").to_string())
 }
 
-fn record(applied: Applied, password: Option<String>, status: StatusCode) -> Response {
+fn record((id, applied): (i64, Applied), password: Option<String>, status: StatusCode) -> Response {
     let version = applied.version.clone();
     let record = ChangeRecord {
         status: "success".into(),
+        id,
         version: applied.version,
         diff: applied.diff,
         files: applied.files.iter().map(|f| f.display().to_string()).collect(),
@@ -134,7 +135,7 @@ pub async fn patch_config(
         let ext = extension(path)?;
         let patch = body(patch)?;
         let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset)?;
-        let applied = state.pbx.apply(changes, if_match(&headers), |_| {}).await?;
+        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext }, changes, if_match(&headers), |_| {}).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -160,8 +161,9 @@ pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension
             tracing::error!("no random source for a password: {e}");
             ApiError::Internal
         })?;
-        let change = Change::CreateTrio { name: new.extension, template: new.template, password: password.clone() };
-        let applied = state.pbx.apply(vec![change], None, |_| {}).await?;
+        let asked = Asked { action: "create", endpoint: &new.extension };
+        let change = Change::CreateTrio { name: new.extension.clone(), template: new.template.clone(), password: password.clone() };
+        let applied = state.pbx.apply(asked, vec![change], None, |_| {}).await?;
         Ok(record(applied, Some(password), StatusCode::CREATED))
     }
     .await)
@@ -186,8 +188,8 @@ pub async fn delete(State(state): State<AppState>, path: Result<Path<String>, Pa
     answer(async {
         let ext = extension(path)?;
         state.pbx.snapshot().endpoint_config(&ext)?;
-        let change = Change::Delete { target: Target::new(ext, Some("endpoint")), trio: true, force: false };
-        let applied = state.pbx.apply(vec![change], if_match(&headers), |_| {}).await?;
+        let change = Change::Delete { target: Target::new(ext.clone(), Some("endpoint")), trio: true, force: false };
+        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext }, vec![change], if_match(&headers), |_| {}).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -214,6 +216,50 @@ pub async fn preview(State(state): State<AppState>, req: Result<Json<PreviewRequ
             notes: edited.notes,
         };
         Ok((StatusCode::OK, Json(preview)).into_response())
+    }
+    .await)
+}
+
+/// `GET /changes`: `endpoint` to keep one endpoint's, `before` (an id) for
+/// the next page, `limit` up to 200 (default 50).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ChangeQuery {
+    pub endpoint: Option<String>,
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = routes::CHANGES, tag = "changes",
+    params(ChangeQuery),
+    responses(
+        (status = 200, description = "The changes asked of the PBX, newest first", body = ChangeList),
+        (status = 400, description = "A query this route does not take", body = ErrorBody),
+        (status = 403, description = "Writes are off: there is no audit log", body = ErrorBody),
+    ))]
+pub async fn list(State(state): State<AppState>, query: Result<axum::extract::Query<ChangeQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    answer(async {
+        let axum::extract::Query(q) = query.map_err(|e| ApiError::Invalid(e.body_text()))?;
+        let limit = q.limit.unwrap_or(50).clamp(1, 200);
+        let changes = state.pbx.changes(q.endpoint.as_deref(), q.before, limit).await?;
+        let next = (changes.len() == limit as usize).then(|| changes.last().map(|c| c.id)).flatten();
+        Ok(Json(ChangeList { status: "success".into(), changes, next }).into_response())
+    }
+    .await)
+}
+
+/// One change of the audit log.
+#[utoipa::path(get, path = routes::CHANGE, tag = "changes",
+    params(("id" = i64, Path, description = "The change's id")),
+    responses(
+        (status = 200, description = "The change", body = ChangeEntry),
+        (status = 404, description = "No such change", body = ErrorBody, example = json!({"detail": "Change not found"})),
+    ))]
+pub async fn one(State(state): State<AppState>, id: Result<Path<i64>, PathRejection>) -> Response {
+    answer(async {
+        let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
+        let entry = state.pbx.change(id).await?.ok_or(ApiError::NoSuchChange)?;
+        Ok(Json(entry).into_response())
     }
     .await)
 }

@@ -14,6 +14,8 @@ pub enum ApiError {
     Pbx(#[from] PbxError),
     #[error("Not Found")]
     NotFound,
+    #[error("Change not found")]
+    NoSuchChange,
     #[error("Method Not Allowed")]
     MethodNotAllowed,
     #[error("Request timed out")]
@@ -70,7 +72,7 @@ impl From<crate::pbx::apply::ApplyError> for ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Pbx(PbxError::EndpointNotFound) | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Pbx(PbxError::EndpointNotFound) | ApiError::NotFound | ApiError::NoSuchChange => StatusCode::NOT_FOUND,
             // The config is ours to read: its absence is the server's fault, not the client's.
             ApiError::Pbx(PbxError::ConfigUnavailable) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

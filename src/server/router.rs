@@ -41,6 +41,8 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::ENDPOINT, get(api::endpoint).delete(changes::delete))
         .route(routes::ENDPOINT_CONFIG, get(api::endpoint_config).patch(changes::patch_config))
         .route(routes::CHANGES_PREVIEW, post(changes::preview))
+        .route(routes::CHANGES, get(changes::list))
+        .route(routes::CHANGE, get(changes::one))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
         .route(routes::METRICS, get(metrics::scrape))

@@ -167,6 +167,29 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     assert!(password.len() >= 20);
     assert!(ast.cli("pjsip show auth 1078").contains("1078"));
     assert_eq!(common::serve::get(&addr, "/endpoints/1078").status, 200);
+    // A phone registers with the password given once, and the list shows it online.
+    let phone = asterisk::Sipp::spawn_as(&ast, "register", "1078", &password, asterisk::Transport::Udp, std::time::Duration::ZERO);
+    common::serve::eventually(&addr, "/endpoints/1078", "1078 online", |r| r.status == 200 && r.json()["details"]["state"] == "online");
+    drop(phone);
+
+    // Two changes made on one version at once: one is applied, the other
+    // is a conflict, and the applied one is what the file says.
+    let etag = common::serve::get(&addr, "/endpoints/1002/config").header("etag").unwrap().to_string();
+    let racers: Vec<_> = ["staff", "sales"]
+        .into_iter()
+        .map(|context| {
+            let (addr, etag) = (addr.clone(), etag.clone());
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"set": {{"context": "{context}"}}}}"#);
+                (context, send(&addr, "PATCH", "/endpoints/1002/config", &[("If-Match", &etag)], &body).status)
+            })
+        })
+        .collect();
+    let mut outcomes: Vec<(&str, u16)> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+    outcomes.sort_by_key(|o| o.1);
+    assert_eq!(outcomes.iter().map(|o| o.1).collect::<Vec<_>>(), [200, 409], "{outcomes:?}");
+    let winner = outcomes[0].0;
+    assert!(ast.cli("pjsip show endpoint 1002").contains(&format!(": {winner}")), "{}", ast.cli("pjsip show endpoint 1002"));
 
     let r = send(&addr, "DELETE", "/endpoints/1078", &[], "");
     assert_eq!(r.status, 200, "{}", r.text());

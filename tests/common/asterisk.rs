@@ -300,6 +300,11 @@ pub struct Sipp {
 impl Sipp {
     /// `sipp` playing `scenario` (tests/asterisk/sipp) as `user` against `ast`; `hold` is its `-d`.
     pub fn spawn(ast: &Asterisk, scenario: &str, user: &str, transport: Transport, hold: Duration) -> Sipp {
+        Sipp::spawn_as(ast, scenario, user, &password(user), transport, hold)
+    }
+
+    /// [`Sipp::spawn`] with the password given.
+    pub fn spawn_as(ast: &Asterisk, scenario: &str, user: &str, secret: &str, transport: Transport, hold: Duration) -> Sipp {
         let dir = tempfile::tempdir().unwrap();
         let (port, media, control) = (free_port(), rtp_range(4).0, free_port());
         let log = dir.path().join("sipp.out");
@@ -310,7 +315,7 @@ impl Sipp {
                 .arg(format!("127.0.0.1:{}", ast.sip_port))
                 .arg("-sf")
                 .arg(&scenario_file)
-                .args(["-s", user, "-au", user, "-ap", &password(user)])
+                .args(["-s", user, "-au", user, "-ap", secret])
                 .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
                 .args(["-p", &port.to_string(), "-mp", &media.to_string(), "-cp", &control.to_string()])
                 .args(["-t", if transport == Transport::Udp { "u1" } else { "t1" }])

@@ -283,8 +283,12 @@ fn errors_and_bad_input_get_json_4xx_and_never_reach_asterisk() {
     }
     // Unknown but well-formed parameters are ignored, as they always were.
     assert_eq!(w.get("/endpoints?page=2&sort=%E2%98%83", &[]).status, 200);
-    let r = request(&w.server.addr, "POST", "/endpoints", &[("Content-Length", "0")]);
+    let r = request(&w.server.addr, "PUT", "/endpoints", &[("Content-Length", "0")]);
     assert_eq!((r.status, r.json()), (405, serde_json::json!({"detail": "Method Not Allowed"})));
+    // Writes are off: the write routes say so before reading anything.
+    let r = request(&w.server.addr, "POST", "/endpoints", &[("Content-Length", "0")]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.json()["detail"].as_str().unwrap().contains("ISPBX_WRITES=on"), "{}", r.text());
 
     // None of it cost the PBX anything: answers come from memory.
     for _ in 0..20 {

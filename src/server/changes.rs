@@ -107,6 +107,15 @@ fn answer(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// Writes off: said before anything of the request is read.
+fn writable(state: &AppState) -> Result<(), ApiError> {
+    if state.pbx.writes() {
+        Ok(())
+    } else {
+        Err(crate::pbx::apply::ApplyError::WritesOff.into())
+    }
+}
+
 /// Sets and unsets options of an endpoint, or of the aor or auth it names,
 /// and proves the result on Asterisk. Send `If-Match` with the `ETag` of
 /// `GET /endpoints/{extension}/config`.
@@ -132,6 +141,7 @@ pub async fn patch_config(
     patch: Result<Json<ConfigPatch>, JsonRejection>,
 ) -> Response {
     answer(async {
+        writable(&state)?;
         let ext = extension(path)?;
         let patch = body(patch)?;
         let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset)?;
@@ -156,6 +166,7 @@ pub async fn patch_config(
     ))]
 pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension>, JsonRejection>) -> Response {
     answer(async {
+        writable(&state)?;
         let new = body(new)?;
         let password = crate::pjsip::edit::new_password().map_err(|e| {
             tracing::error!("no random source for a password: {e}");
@@ -186,6 +197,7 @@ pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension
     ))]
 pub async fn delete(State(state): State<AppState>, path: Result<Path<String>, PathRejection>, headers: HeaderMap) -> Response {
     answer(async {
+        writable(&state)?;
         let ext = extension(path)?;
         state.pbx.snapshot().endpoint_config(&ext)?;
         let change = Change::Delete { target: Target::new(ext.clone(), Some("endpoint")), trio: true, force: false };

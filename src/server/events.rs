@@ -57,13 +57,14 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Sse<im
             if ended {
                 return None;
             }
+            let shutdown = || Event::default().event("shutdown").data("{\"reason\":\"the server is stopping\"}");
             loop {
+                // Stopping first: the feed may end with the server, and a
+                // stream must still say why it ends.
                 let next = tokio::select! {
+                    biased;
+                    () = stopping.cancelled() => return Some((Ok(shutdown()), (rx, sent, true))),
                     next = rx.recv() => next,
-                    () = stopping.cancelled() => {
-                        let last = Event::default().event("shutdown").data("{\"reason\":\"the server is stopping\"}");
-                        return Some((Ok(last), (rx, sent, true)));
-                    }
                 };
                 match next {
                     Ok(numbered) if numbered.0 <= sent => continue,
@@ -76,6 +77,7 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Sse<im
                         sent = id;
                         return Some((Ok(snapshot_event(id, &list)), (rx, sent, false)));
                     }
+                    Err(RecvError::Closed) if stopping.is_cancelled() => return Some((Ok(shutdown()), (rx, sent, true))),
                     Err(RecvError::Closed) => return None,
                 }
             }

@@ -17,10 +17,10 @@ WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; for s in "$WORK"/*/asterisk.conf; do [ -f "$s" ] && "$AST" -C "$s" -rx "core stop now" >/dev/null 2>&1; done; rm -rf "$WORK"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# bench NAME EXTENSION: boots Asterisk on $WORK/NAME, serves it with writes
-# on, and times CHANGES patches of EXTENSION's context.
+# bench NAME EXTENSION SIP AMI LABEL: Asterisk on $WORK/NAME, served with
+# writes on; times CHANGES patches of EXTENSION's context.
 bench() {
-  local name=$1 ext=$2 state="$WORK/$1"
+  local name=$5 ext=$2 state="$WORK/$1"
   local sip=$3 ami=$4 http; http=$(free_port)
   for _ in $(seq 300); do "$AST" -C "$state/asterisk.conf" -rx "core waitfullybooted" >/dev/null 2>&1 && break; sleep 0.1; done
   local t0 t1; t0=$(date +%s.%N)
@@ -28,7 +28,7 @@ bench() {
   t1=$(date +%s.%N)
   ISPBX_PJSIP_CONF="$state/etc/pjsip.conf" ISPBX_LISTEN="127.0.0.1:$http" ISPBX_AMI_ADDR="127.0.0.1:$ami" \
     ISPBX_AMI_USERNAME=ispbx ISPBX_AMI_SECRET=ispbx-test-ami-secret ISPBX_WRITES=on ISPBX_STATE_DIR="$state/ispbx" \
-    ISPBX_REQUEST_TIMEOUT=30 RUST_LOG=warn "$BIN" serve 2>"$state/serve.log" &
+    ISPBX_REQUEST_TIMEOUT=30 RUST_LOG=warn,ispbx::pbx::apply=info "$BIN" serve 2>"$state/serve.log" &
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$http/readyz" >/dev/null && break; sleep 0.1; done
   local times=()
   for i in $(seq "${CHANGES:-10}"); do
@@ -45,6 +45,8 @@ ms = sorted(float(t) * 1000 for t in ts)
 print(f"{name}: Asterisk's own reload {1000 * (float(t1) - float(t0)):.0f} ms; change -> verified over {len(ms)} changes: "
       f"min {ms[0]:.0f} ms, median {statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms")
 PY
+  # Where the time went, per step, for the last change (the server's log).
+  grep -o 'timings=.*' "$state/serve.log" | tail -1 | sed "s/^/  $name: /"
 }
 
 start() {
@@ -59,6 +61,6 @@ start() {
 }
 
 read -r sip ami < <(start sample)
-bench sample 1001 "$sip" "$ami"
+bench sample 1001 "$sip" "$ami" sample
 read -r sip ami < <(start generated)
-bench "generated ${ENDPOINTS:-5000}" 10100 "$sip" "$ami"
+bench generated 10100 "$sip" "$ami" "generated ${ENDPOINTS:-5000}"

@@ -95,6 +95,34 @@ impl Held {
     }
 }
 
+/// How long each step of a change took, for the log.
+#[derive(Debug)]
+struct Timings {
+    last: std::time::Instant,
+    steps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings { last: std::time::Instant::now(), steps: Vec::new() }
+    }
+}
+
+impl Timings {
+    fn mark(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.steps.push((step, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.steps.iter().map(|(s, d)| format!("{s} {} ms", d.as_millis())).collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
 /// Types whose reload Asterisk cannot be trusted with: most transport
 /// options only apply at start, and a bad transport on reload has
 /// deadlocked PJSIP (asterisk/asterisk#436).
@@ -116,6 +144,7 @@ impl Applier {
         progress: &(dyn Fn(Phase) + Sync),
     ) -> Result<Applied, ApplyError> {
         let _turn = self.turn.lock().await;
+        let mut took = Timings::default();
         progress(Phase::Validating);
         let root = self.root.clone();
         let (cfg, edited) = blocking(move || {
@@ -158,26 +187,45 @@ impl Applier {
             });
         }
         let client = ami.ok_or_else(|| ApplyError::AmiDown("not connected".into()))?;
-        let held = held(&client).await.map_err(|e| ApplyError::AmiDown(e.to_string()))?;
+        took.mark("validate");
 
+        // What Asterisk holds now is asked while the files are written: the
+        // files are not read by Asterisk until the reload.
         progress(Phase::Writing);
-        let after = edited.reread(&cfg);
         let (store, files) = (self.store.clone(), edited.files.clone());
         let base = Arc::new(cfg);
-        let written = {
+        let writing = {
             let base = base.clone();
-            blocking(move || store.write(&base, &files)).await?
+            blocking(move || store.write(&base, &files))
         };
-        written?;
+        let (held, written) = tokio::join!(held(&client), writing);
+        let written = written??;
+        let held = match held {
+            Ok(h) => h,
+            Err(e) => {
+                // Asterisk has not read them: putting the files back is enough.
+                let back = reversed(&edited.files);
+                let (store, after) = (self.store.clone(), edited.reread(&base));
+                let undone = blocking(move || store.write(&after, &back)).await;
+                return match undone {
+                    Ok(Ok(_)) => Err(ApplyError::AmiDown(format!("{e}; the files are as they were"))),
+                    Ok(Err(undo)) => Err(ApplyError::RollbackFailed { why: format!("AMI: {e}"), undo: undo.to_string() }),
+                    Err(undo) => Err(ApplyError::RollbackFailed { why: format!("AMI: {e}"), undo: undo.to_string() }),
+                };
+            }
+        };
+        took.mark("write, and list what Asterisk holds");
 
         progress(Phase::Reloading);
         let verification = match reload(&client).await {
             Ok(()) => {
+                took.mark("reload");
                 progress(Phase::Verifying);
                 verify(&client, &edited, &held).await
             }
             Err(e) => Err(e),
         };
+        took.mark("verify");
         let verification = match verification {
             Ok(v) if v.ok() => v,
             outcome => {
@@ -186,17 +234,15 @@ impl Applier {
                     Err(e) => format!("AMI: {e}"),
                 };
                 progress(Phase::RollingBack);
+                let after = edited.reread(&base);
                 self.undo(&client, after, &edited.files, &held).await.map_err(|undo| ApplyError::RollbackFailed { why: why.clone(), undo })?;
                 return Err(ApplyError::RolledBack { why, verification: outcome.unwrap_or_default(), diff });
             }
         };
         progress(Phase::Done);
         let version_before = version.to_string();
-        let version = blocking({
-            let root = self.root.clone();
-            move || Version::of(&PjsipConfig::load(&root))
-        })
-        .await?;
+        let version = written.version;
+        tracing::info!(timings = %took, "change applied and verified on Asterisk");
         Ok(Applied {
             version_before,
             version: version.to_string(),
@@ -211,8 +257,7 @@ impl Applier {
     /// Puts the previous bytes back, reloads, and checks that Asterisk holds
     /// what it held before.
     async fn undo(&self, client: &AmiClient, written: PjsipConfig, files: &[FileChange], before: &Held) -> Result<(), String> {
-        let back: Vec<FileChange> =
-            files.iter().map(|f| FileChange { path: f.path.clone(), before: f.after.clone(), after: f.before.clone() }).collect();
+        let back = reversed(files);
         let store = self.store.clone();
         blocking(move || store.write(&written, &back)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
         reload(client).await.map_err(|e| format!("the previous files are back, but reloading them failed: {e}"))?;
@@ -236,6 +281,11 @@ pub async fn preview(root: PathBuf, changes: Vec<Change>) -> Result<(Version, Ed
     })
     .await?;
     Ok((Version::of(&cfg), edited?))
+}
+
+/// The writes that put `files` back as they were.
+fn reversed(files: &[FileChange]) -> Vec<FileChange> {
+    files.iter().map(|f| FileChange { path: f.path.clone(), before: f.after.clone(), after: f.before.clone() }).collect()
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApplyError> {

@@ -151,8 +151,7 @@ impl Store {
         sync_dirs(&targets)?;
         observe(Step::DirSynced, root);
         let _ = fs::remove_file(&journal);
-        let after = PjsipConfig::load(root);
-        Ok(Written { files: changes.iter().map(|c| c.path.clone()).collect(), backups, version: Version::of(&after) })
+        Ok(Written { files: changes.iter().map(|c| c.path.clone()).collect(), backups, version: Version::of_with(base, changes) })
     }
 
     /// Finishes the renames of a writer that died after its journal: every

@@ -11,6 +11,13 @@ pub struct Version(String);
 
 impl Version {
     pub fn of(cfg: &PjsipConfig) -> Version {
+        Version::of_with(cfg, &[])
+    }
+
+    /// The version `cfg` has once `changes` are written: the same files,
+    /// those bytes replaced (an edit never adds or removes a directive, so
+    /// the files read stay the same). No parse.
+    pub fn of_with(cfg: &PjsipConfig, changes: &[super::edit::FileChange]) -> Version {
         let mut h = Sha256::new();
         for (tree, config) in [("main", Some(&cfg.main)), ("wizard", cfg.wizard.as_ref())] {
             h.update(tree.as_bytes());
@@ -22,8 +29,9 @@ impl Version {
                 let path = f.path.as_os_str().as_encoded_bytes();
                 h.update((path.len() as u64).to_le_bytes());
                 h.update(path);
-                h.update((f.bytes.len() as u64).to_le_bytes());
-                h.update(&f.bytes);
+                let bytes = changes.iter().find(|c| c.path == f.path).map_or(&f.bytes, |c| &c.after);
+                h.update((bytes.len() as u64).to_le_bytes());
+                h.update(bytes);
             }
         }
         let digest = h.finalize();

@@ -10,7 +10,7 @@
 //! taken one at a time (and the store's lock keeps other writers out).
 
 use crate::ami::client::AmiClient;
-use crate::ami::message::{Action, Message};
+use crate::ami::message::Action;
 use crate::ami::AmiError;
 use crate::pjsip::edit::{self, Change, EditError, Edited, FileChange};
 use crate::pjsip::objects::Object;
@@ -79,20 +79,35 @@ pub struct Applier {
 /// The names of the objects Asterisk holds, per type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Held {
-    endpoints: BTreeSet<String>,
-    aors: BTreeSet<String>,
-    auths: BTreeSet<String>,
+    /// (type, names) for each type listed.
+    lists: Vec<(&'static str, BTreeSet<String>)>,
 }
 
 impl Held {
     fn of_kind(&self, kind: &str) -> Option<&BTreeSet<String>> {
-        match kind {
-            "endpoint" => Some(&self.endpoints),
-            "aor" => Some(&self.aors),
-            "auth" => Some(&self.auths),
-            _ => None,
-        }
+        self.lists.iter().find(|(k, _)| *k == kind).map(|(_, names)| names)
     }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        self.lists.iter().map(|(k, _)| *k).collect()
+    }
+}
+
+/// The types Asterisk can list over AMI, with the action and its event.
+const LISTS: [(&str, &str, &str); 3] =
+    [("endpoint", "PJSIPShowEndpoints", "EndpointList"), ("aor", "PJSIPShowAors", "AorList"), ("auth", "PJSIPShowAuths", "AuthList")];
+
+/// The types whose objects a change can make Asterisk drop: those it
+/// changes (sorcery loads each type on its own, and the edit was checked to
+/// leave every other object's options as they were); endpoints always.
+fn kinds_of(edited: &Edited) -> Vec<&'static str> {
+    LISTS
+        .iter()
+        .map(|(k, _, _)| *k)
+        .filter(|k| {
+            *k == "endpoint" || edited.changed.iter().any(|o| &*o.kind == *k) || edited.removed.iter().any(|(r, _)| r == k)
+        })
+        .collect()
 }
 
 /// How long each step of a change took, for the log.
@@ -198,7 +213,8 @@ impl Applier {
             let base = base.clone();
             blocking(move || store.write(&base, &files))
         };
-        let (held, written) = tokio::join!(held(&client), writing);
+        let kinds = kinds_of(&edited);
+        let (held, written) = tokio::join!(held(&client, &kinds), writing);
         let written = written??;
         let held = match held {
             Ok(h) => h,
@@ -261,7 +277,7 @@ impl Applier {
         let store = self.store.clone();
         blocking(move || store.write(&written, &back)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
         reload(client).await.map_err(|e| format!("the previous files are back, but reloading them failed: {e}"))?;
-        let now = held(client).await.map_err(|e| format!("the previous files are back and reloaded, but Asterisk could not be asked what it holds: {e}"))?;
+        let now = held(client, &before.kinds()).await.map_err(|e| format!("the previous files are back and reloaded, but Asterisk could not be asked what it holds: {e}"))?;
         if now != *before {
             return Err(format!(
                 "the previous files are back and reloaded, but Asterisk holds other objects than before ({})",
@@ -302,16 +318,15 @@ async fn reload(client: &AmiClient) -> Result<(), AmiError> {
     }
 }
 
-async fn held(client: &AmiClient) -> Result<Held, AmiError> {
-    let names = |list: Vec<Message>, event: &str| -> BTreeSet<String> {
-        list.iter().filter(|m| m.event() == Some(event)).filter_map(|m| m.get("ObjectName")).map(str::to_string).collect()
-    };
-    let (endpoints, aors, auths) = tokio::try_join!(
-        client.list(Action::new("PJSIPShowEndpoints")),
-        client.list(Action::new("PJSIPShowAors")),
-        client.list(Action::new("PJSIPShowAuths")),
-    )?;
-    Ok(Held { endpoints: names(endpoints, "EndpointList"), aors: names(aors, "AorList"), auths: names(auths, "AuthList") })
+/// The names of the objects of `kinds` Asterisk holds.
+async fn held(client: &AmiClient, kinds: &[&'static str]) -> Result<Held, AmiError> {
+    let lists = LISTS.iter().filter(|(k, _, _)| kinds.contains(k)).map(|(kind, action, event)| async move {
+        let list = client.list(Action::new(*action)).await?;
+        let names: BTreeSet<String> =
+            list.iter().filter(|m| m.event() == Some(*event)).filter_map(|m| m.get("ObjectName")).map(str::to_string).collect();
+        Ok::<_, AmiError>((*kind, names))
+    });
+    Ok(Held { lists: futures::future::try_join_all(lists).await? })
 }
 
 fn difference(before: &Held, now: &Held) -> String {
@@ -378,7 +393,7 @@ fn allowed_codecs(o: &Object) -> Vec<String> {
 /// Asterisk's view of every object the edit changed, compared with it, and
 /// the objects Asterisk held before that it must still hold.
 async fn verify(client: &AmiClient, edited: &Edited, before: &Held) -> Result<Verification, AmiError> {
-    let now = held(client).await?;
+    let now = held(client, &before.kinds()).await?;
     let mut v = Verification::default();
     let changed: BTreeSet<(String, String)> = edited.changed.iter().map(|o| (o.kind.to_string(), o.name.to_string())).collect();
     let removed: BTreeSet<(String, String)> = edited.removed.iter().cloned().collect();

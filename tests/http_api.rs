@@ -17,18 +17,6 @@ use std::time::{Duration, Instant};
 const AMI_USER: &str = "http-test";
 const AMI_SECRET: &str = "Http-Test-AMI-s3cret";
 
-/// The fixture config copied to a directory the test may edit.
-fn config_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(common::fixture("pjsip")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_some_and(|e| e == "conf") {
-            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-        }
-    }
-    dir
-}
-
 struct Pbx {
     _sim: Proc,
     ami: String,
@@ -134,7 +122,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let conf_dir = config_copy();
+        let conf_dir = common::config_copy();
         let conf = conf_dir.path().join("pjsip.conf");
         let pbx = simulator(&conf);
         let server = server(&conf, &pbx.ami, &[]);
@@ -350,7 +338,7 @@ fn cors_is_off_by_default_and_allows_only_configured_origins() {
 
 #[test]
 fn with_asterisk_down_the_config_endpoints_answer_promptly_as_offline() {
-    let conf_dir = config_copy();
+    let conf_dir = common::config_copy();
     // Nobody listens there.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
     let s = server(&conf_dir.path().join("pjsip.conf"), &closed, &[]);
@@ -562,7 +550,7 @@ fn server_functions_answer_bad_arguments_with_400() {
 
 #[test]
 fn health_and_readiness_say_what_a_supervisor_needs() {
-    let conf_dir = config_copy();
+    let conf_dir = common::config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
 
     // AMI configured and up: ready.
@@ -601,7 +589,7 @@ fn health_and_readiness_say_what_a_supervisor_needs() {
 
 #[test]
 fn json_logs_are_one_object_per_line_with_the_request_span() {
-    let conf_dir = config_copy();
+    let conf_dir = common::config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
     let s = Proc::spawn(
         &["serve"],
@@ -635,7 +623,7 @@ fn eventually_log(p: &Proc, what: &str) -> String {
 
 #[test]
 fn metrics_count_what_prometheus_needs_without_unbounded_labels() {
-    let conf_dir = config_copy();
+    let conf_dir = common::config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
     let pbx = simulator(&conf);
     let s = server(&conf, &pbx.ami, &[]);
@@ -694,7 +682,7 @@ fn metrics_count_what_prometheus_needs_without_unbounded_labels() {
 
 #[test]
 fn sigterm_stops_the_server_within_the_request_timeout_even_with_a_request_hanging() {
-    let conf_dir = config_copy();
+    let conf_dir = common::config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
     let (mut child, addr) = serve_to_be_stopped(&conf, "1");
     // A client that sent half a request and went quiet.
@@ -772,7 +760,7 @@ fn open_events(addr: &str, last_event_id: Option<u64>) -> std::io::BufReader<Tcp
 
 #[test]
 fn events_stream_each_change_and_replay_what_a_reconnecting_client_missed() {
-    let conf_dir = config_copy();
+    let conf_dir = common::config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
     let pbx = simulator(&conf);
     let s = server(&conf, &pbx.ami, &[]);
@@ -805,7 +793,7 @@ fn events_stream_each_change_and_replay_what_a_reconnecting_client_missed() {
 
 #[test]
 fn on_sigterm_event_streams_end_with_a_shutdown_event_and_the_server_exits() {
-    let conf_dir = config_copy();
+    let conf_dir = common::config_copy();
     let conf = conf_dir.path().join("pjsip.conf");
     // A long bound: the streams must end by themselves, not by it.
     let (mut child, addr) = serve_to_be_stopped(&conf, "60");

@@ -10,17 +10,6 @@ mod common;
 use common::serve::{get, request_with_body, Proc, Reply};
 use std::path::Path;
 
-fn config_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(common::fixture("pjsip")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_some_and(|e| e == "conf") {
-            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-        }
-    }
-    dir
-}
-
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -59,7 +48,7 @@ fn detail(r: &Reply) -> String {
 
 #[test]
 fn writes_are_off_unless_asked_and_a_preview_needs_none() {
-    let dir = config_copy();
+    let dir = common::config_copy();
     let state = tempfile::tempdir().unwrap();
     let (_p, addr) = serve(dir.path(), "off", state.path());
     let before = files(dir.path());
@@ -85,7 +74,7 @@ type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str, u16, &'a s
 
 #[test]
 fn every_refusal_has_its_status_and_writes_nothing() {
-    let dir = config_copy();
+    let dir = common::config_copy();
     let state = tempfile::tempdir().unwrap();
     let (proc, addr) = serve(dir.path(), "on", state.path());
     let before = files(dir.path());
@@ -130,6 +119,10 @@ fn every_refusal_has_its_status_and_writes_nothing() {
     assert!(get(&addr, "/changes?endpoint=1002").json()["changes"].as_array().unwrap().is_empty());
     assert_eq!(get(&addr, "/changes?limit=lots").status, 400);
 
+    for bad in [r#"{"set": {"context": "vip"}}"#, r#"{"extension": "1001", "sett": {}}"#, r#"{"extension": 1001}"#] {
+        let r = send(&addr, "POST", "/changes/preview", &[], bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
     // A password asked for in a preview is not shown back.
     let r = send(&addr, "POST", "/changes/preview", &[], r#"{"extension": "1001", "object": "auth", "set": {"password": "Preview-Secret-99"}}"#);
     assert_eq!(r.status, 200, "{}", r.text());

@@ -26,6 +26,20 @@ pub fn items_of<T>(list: &[Message], event: &str, decode: fn(&Message) -> T) -> 
     list.iter().filter(|m| m.event() == Some(event)).map(decode).collect()
 }
 
+/// The header a sorcery field is sent under in AMI detail events
+/// (ast_sip_sorcery_object_to_ami uses ast_to_camel_case):
+/// `rtp_symmetric` → `RtpSymmetric`, `100rel` → `100rel`.
+pub fn field_name(option: &str) -> String {
+    option
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 /// `PJSIP/1001-0000000b` → `1001`; `PJSIP/1001` → `1001`.
 pub fn endpoint_of_channel(channel: &str) -> Option<&str> {
     let rest = channel.strip_prefix("PJSIP/")?;
@@ -218,6 +232,14 @@ impl ContactStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_names_are_camel_cased_as_asterisk_does() {
+        assert_eq!(field_name("rtp_symmetric"), "RtpSymmetric");
+        assert_eq!(field_name("ignore_183_without_sdp"), "Ignore183WithoutSdp");
+        assert_eq!(field_name("100rel"), "100rel");
+        assert_eq!(field_name("t38_udptl_maxdatagram"), "T38UdptlMaxdatagram");
+    }
 
     #[test]
     fn channel_names_map_to_endpoints() {

@@ -339,18 +339,6 @@ fn difference(before: &Held, now: &Held) -> String {
     out.join(", ")
 }
 
-/// `direct_media` → `DirectMedia`: ast_to_camel_case, as AMI names fields.
-fn ami_name(option: &str) -> String {
-    option
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-        })
-        .collect()
-}
-
 /// Whether Asterisk's rendering of an option says what was written, for the
 /// kinds whose rendering is known; `None` when it cannot be told.
 fn same_value(rule: &option_rules::OptionRule, written: &str, shown: &str) -> Option<bool> {
@@ -462,7 +450,7 @@ async fn compare_endpoint(client: &AmiClient, o: &Object, v: &mut Verification) 
             continue;
         }
         let Some(rule) = option_rules::rule("endpoint", &key) else { continue };
-        let Some(shown) = detail.get(&ami_name(&key)) else { continue };
+        let Some(shown) = detail.get(&crate::ami::types::field_name(&key)) else { continue };
         let written = f.value.clear();
         if let Some(ok) = same_value(rule, written, shown) {
             v.checks.push(Check {
@@ -481,14 +469,6 @@ async fn compare_endpoint(client: &AmiClient, o: &Object, v: &mut Verification) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn option_names_are_camel_cased_as_asterisk_does() {
-        assert_eq!(ami_name("direct_media"), "DirectMedia");
-        assert_eq!(ami_name("100rel"), "100rel");
-        assert_eq!(ami_name("t38_udptl_ec"), "T38UdptlEc");
-        assert_eq!(ami_name("context"), "Context");
-    }
 
     #[test]
     fn values_compare_by_kind() {

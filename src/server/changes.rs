@@ -33,19 +33,28 @@ pub struct ConfigPatch {
     pub unset: Vec<String>,
 }
 
-/// `POST /changes/preview`: a patch of one endpoint, not written.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// `POST /changes/preview`: a patch of one endpoint, not written: the
+/// endpoint's name beside a [`ConfigPatch`]'s fields. (serde cannot refuse
+/// unknown fields through `flatten`, so the body is taken apart by hand.)
+#[derive(Debug, utoipa::ToSchema)]
 pub struct PreviewRequest {
+    #[schema(example = "1001")]
     pub extension: String,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub object: EndpointPart,
-    #[serde(default)]
-    #[schema(value_type = std::collections::HashMap<String, String>)]
-    pub set: serde_json::Map<String, serde_json::Value>,
-    #[serde(default)]
-    pub unset: Vec<String>,
+    #[schema(inline)]
+    #[serde(flatten)]
+    pub patch: ConfigPatch,
+}
+
+impl PreviewRequest {
+    fn from_json(mut body: serde_json::Map<String, serde_json::Value>) -> Result<PreviewRequest, ApiError> {
+        let extension = match body.remove("extension") {
+            Some(serde_json::Value::String(e)) => e,
+            _ => return Err(ApiError::Invalid("the request body is not what this route takes: `extension` (a string) is missing".into())),
+        };
+        let patch = serde_json::from_value(serde_json::Value::Object(body))
+            .map_err(|e| ApiError::Invalid(format!("the request body is not what this route takes: {e}")))?;
+        Ok(PreviewRequest { extension, patch })
+    }
 }
 
 /// `POST /endpoints`: an endpoint with its auth and aor, from a template.
@@ -216,10 +225,11 @@ pub async fn delete(State(state): State<AppState>, path: Result<Path<String>, Pa
         (status = 400, description = "Invalid, and why", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
     ))]
-pub async fn preview(State(state): State<AppState>, req: Result<Json<PreviewRequest>, JsonRejection>) -> Response {
+pub async fn preview(State(state): State<AppState>, req: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>) -> Response {
     answer(async {
-        let req = body(req)?;
-        let changes = state.pbx.endpoint_changes(&req.extension, req.object, &scalars(&req.set)?, &req.unset)?;
+        let req = PreviewRequest::from_json(body(req)?)?;
+        let patch = &req.patch;
+        let changes = state.pbx.endpoint_changes(&req.extension, patch.object, &scalars(&patch.set)?, &patch.unset)?;
         let (version, edited) = state.pbx.preview(changes).await?;
         let preview = ChangePreview {
             status: "success".into(),

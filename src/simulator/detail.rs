@@ -67,25 +67,13 @@ pub(super) const IDENTIFY: &[&str] = &[
     "Match", "MatchRequestUri", "SrvLookups", "Endpoint", "MatchHeader", "EndpointName",
 ];
 
-/// Asterisk's `ast_to_camel_case`: `rtp_symmetric` → `RtpSymmetric`, `100rel` → `100rel`.
-fn camel(option: &str) -> String {
-    option
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-        })
-        .collect()
-}
-
 /// A detail event for a sorcery object: `headers` in order, each the
 /// object's option of that name or else what `special` gives (or empty).
 /// Secrets come through `Object::get` redacted: the simulator's AMI never
 /// carries the config's passwords, though Asterisk's does.
 pub(super) fn object_event(event: &str, obj: &Object, headers: &[&str], special: impl Fn(&str) -> Option<String>) -> Message {
     let options: Vec<(String, String)> =
-        obj.effective().iter().filter_map(|e| obj.get(&e.name).map(|v| (camel(&e.name), v))).collect();
+        obj.effective().iter().filter_map(|e| obj.get(&e.name).map(|v| (crate::ami::types::field_name(&e.name), v))).collect();
     let mut pairs: Vec<(String, String)> = vec![
         ("Event".into(), event.into()),
         ("ObjectType".into(), obj.kind.to_string()),
@@ -97,17 +85,4 @@ pub(super) fn object_event(event: &str, obj: &Object, headers: &[&str], special:
     }
     let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     msg(&refs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::camel;
-
-    #[test]
-    fn camel_case_is_asterisks() {
-        assert_eq!(camel("rtp_symmetric"), "RtpSymmetric");
-        assert_eq!(camel("ignore_183_without_sdp"), "Ignore183WithoutSdp");
-        assert_eq!(camel("100rel"), "100rel");
-        assert_eq!(camel("t38_udptl_maxdatagram"), "T38UdptlMaxdatagram");
-    }
 }

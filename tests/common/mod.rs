@@ -20,6 +20,18 @@ pub fn fixture(rel: &str) -> PathBuf {
     fixtures().join(rel)
 }
 
+/// The fixture config (`tests/fixtures/pjsip/*.conf`) copied to a directory a test may edit.
+pub fn config_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture("pjsip")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "conf") {
+            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
 pub fn read(rel: &str) -> Vec<u8> {
     let p = fixture(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {} unreadable: {e}", p.display()))

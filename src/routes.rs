@@ -29,6 +29,7 @@ pub const CHANGES_PREVIEW: &str = "/changes/preview";
 /// The audit log, and one change of it.
 pub const CHANGES: &str = "/changes";
 pub const CHANGE: &str = "/changes/{id}";
+pub const CHANGE_REVERT: &str = "/changes/{id}/revert";
 pub const DOCS: &str = "/docs";
 
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,

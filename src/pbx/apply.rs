@@ -27,6 +27,9 @@ use std::sync::Arc;
 /// A change Asterisk was seen to take.
 #[derive(Debug, Clone, Serialize)]
 pub struct Applied {
+    /// Each file written, with where its previous version is kept.
+    #[serde(skip)]
+    pub backups: Vec<(PathBuf, PathBuf)>,
     /// The config's version the change was made on.
     pub version_before: String,
     /// The config's version after the change (the `ETag` to send next).
@@ -60,6 +63,11 @@ pub enum ApplyError {
     Unreadable(String),
     #[error("Extension not found")]
     NoEndpoint,
+    #[error("Change not found")]
+    NoChange,
+    /// The config is no longer what a change to be reverted made of it.
+    #[error("{0}")]
+    Superseded(String),
     #[error("writes are off: start the server with ISPBX_WRITES=on (or --writes on) to change the config")]
     WritesOff,
     /// A request that names no change ISPBX can make, with why.
@@ -154,7 +162,7 @@ impl Applier {
     pub async fn apply(
         &self,
         ami: Option<AmiClient>,
-        changes: Vec<Change>,
+        plan: Plan,
         if_match: Option<&str>,
         progress: &(dyn Fn(Phase) + Sync),
     ) -> Result<Applied, ApplyError> {
@@ -164,7 +172,10 @@ impl Applier {
         let root = self.root.clone();
         let (cfg, edited) = blocking(move || {
             let cfg = PjsipConfig::load(&root);
-            let edited = edit::edit(&cfg, &changes);
+            let edited = match plan {
+                Plan::Edit(changes) => edit::edit(&cfg, &changes).map_err(ApplyError::from),
+                Plan::Restore(backups) => restored(&cfg, &backups),
+            };
             (cfg, edited)
         })
         .await?;
@@ -192,6 +203,7 @@ impl Applier {
         let diff = edit::unified(&edited.files);
         if edited.files.is_empty() {
             return Ok(Applied {
+                backups: Vec::new(),
                 version_before: version.to_string(),
                 version: version.to_string(),
                 diff,
@@ -257,9 +269,10 @@ impl Applier {
         };
         progress(Phase::Done);
         let version_before = version.to_string();
-        let version = written.version;
+        let version = written.version.clone();
         tracing::info!(timings = %took, "change applied and verified on Asterisk");
         Ok(Applied {
+            backups: written.files.iter().cloned().zip(written.backups.iter().cloned()).collect(),
             version_before,
             version: version.to_string(),
             diff,
@@ -286,6 +299,32 @@ impl Applier {
         }
         Ok(())
     }
+}
+
+/// What a change does to the files.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Edits, as the editing engine makes them.
+    Edit(Vec<Change>),
+    /// Files put back from their backups: (file, backup) pairs.
+    Restore(Vec<(PathBuf, PathBuf)>),
+}
+
+/// The edit that puts each file back as its backup has it.
+fn restored(cfg: &PjsipConfig, backups: &[(PathBuf, PathBuf)]) -> Result<Edited, ApplyError> {
+    let mut files = Vec::new();
+    for (file, backup) in backups {
+        let after = std::fs::read(backup)
+            .map_err(|e| ApplyError::Invalid(format!("the backup of {} is no longer kept ({e}): the change cannot be reverted this way", file.display())))?;
+        let before = cfg
+            .files()
+            .any(|f| f == file.as_path())
+            .then(|| std::fs::read(file).ok())
+            .flatten()
+            .ok_or_else(|| ApplyError::Invalid(format!("{} is no longer part of the config", file.display())))?;
+        files.push(FileChange { path: file.clone(), before, after });
+    }
+    Ok(edit::restore(cfg, files)?)
 }
 
 /// The edit alone, checked and not written, on the config at `root` as it is now.

@@ -54,6 +54,8 @@ pub struct Outcome<'a> {
     /// The version the change was made on, when it got that far.
     pub version_before: Option<&'a str>,
     pub version_after: Option<&'a str>,
+    /// (file, backup) of each file written: what a revert puts back.
+    pub backups: &'a [(PathBuf, PathBuf)],
 }
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS changes (
@@ -68,7 +70,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS changes (
     diff TEXT NOT NULL DEFAULT '',
     verification TEXT,
     version_before TEXT,
-    version_after TEXT
+    version_after TEXT,
+    backups TEXT
 )";
 
 const COLUMNS: &str = "id, at, actor, action, endpoint, summary, result, detail, diff, verification, version_before, version_after";
@@ -117,8 +120,9 @@ impl AuditLog {
     /// Gives a pending change its outcome.
     pub async fn finish(&self, id: i64, outcome: &Outcome<'_>) -> Result<(), AuditError> {
         let verification = outcome.verification.map(|v| serde_json::to_string(v).unwrap_or_default());
+        let backups = serde_json::to_string(outcome.backups).unwrap_or_default();
         sqlx::query(
-            "UPDATE changes SET result = $1, detail = $2, diff = $3, verification = $4, version_after = $5, version_before = COALESCE($6, version_before) WHERE id = $7",
+            "UPDATE changes SET result = $1, detail = $2, diff = $3, verification = $4, version_after = $5, version_before = COALESCE($6, version_before), backups = $8 WHERE id = $7",
         )
         .bind(outcome.result)
         .bind(&outcome.detail)
@@ -127,6 +131,7 @@ impl AuditLog {
         .bind(outcome.version_after)
         .bind(outcome.version_before)
         .bind(id)
+        .bind(backups)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -139,6 +144,13 @@ impl AuditLog {
         );
         let rows = sqlx::query(&sql).bind(endpoint).bind(before).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter().map(entry).collect()
+    }
+
+    /// The (file, backup) pairs a change wrote; none when it wrote nothing.
+    pub async fn backups(&self, id: i64) -> Result<Vec<(PathBuf, PathBuf)>, AuditError> {
+        let row = sqlx::query("SELECT backups FROM changes WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let text: Option<String> = row.map(|r| r.try_get(0)).transpose()?.flatten();
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<ChangeEntry>, AuditError> {
@@ -191,7 +203,7 @@ mod tests {
         let b = log.begin(&asked("1002")).await.unwrap();
         assert_eq!(log.get(a).await.unwrap().unwrap().result, "pending");
         let v = Verification::default();
-        log.finish(a, &Outcome { result: "applied", detail: None, diff: "+x", verification: Some(&v), version_before: None, version_after: Some("v2") }).await.unwrap();
+        log.finish(a, &Outcome { result: "applied", detail: None, diff: "+x", verification: Some(&v), version_before: None, version_after: Some("v2"), backups: &[] }).await.unwrap();
         let got = log.get(a).await.unwrap().unwrap();
         assert_eq!((got.result.as_str(), got.diff.as_str(), got.version_after.as_deref()), ("applied", "+x", Some("v2")));
         assert_eq!(got.verification, Some(v));

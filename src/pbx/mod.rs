@@ -103,7 +103,7 @@ impl Pbx {
     pub async fn apply(
         &self,
         asked: Asked<'_>,
-        changes: Vec<crate::pjsip::edit::Change>,
+        plan: apply::Plan,
         if_match: Option<String>,
         progress: impl Fn(apply::Phase) + Send + Sync + 'static,
     ) -> Result<(i64, apply::Applied), apply::ApplyError> {
@@ -113,7 +113,7 @@ impl Pbx {
             action: asked.action,
             endpoint: asked.endpoint,
             actor: None,
-            summary: format!("{changes:?}"),
+            summary: format!("{plan:?}"),
             version_before: if_match.as_deref(),
         };
         // No record, no change.
@@ -123,7 +123,7 @@ impl Pbx {
             .await
             .map_err(|e| apply::ApplyError::Unreadable(format!("{e}; nothing was written")))?;
         let task = tokio::spawn(async move {
-            let result = writes.applier.apply(ami, changes, if_match.as_deref(), &progress).await;
+            let result = writes.applier.apply(ami, plan, if_match.as_deref(), &progress).await;
             // Whatever happened, the files may differ from what is served.
             config.reload_if_changed().await;
             let detail = result.as_ref().err().map(ToString::to_string);
@@ -135,14 +135,15 @@ impl Pbx {
                     verification: Some(&a.verification),
                     version_before: Some(&a.version_before),
                     version_after: Some(&a.version),
+                    backups: &a.backups,
                 },
                 Err(apply::ApplyError::RolledBack { verification, diff, .. }) => {
-                    audit::Outcome { result: "rolled_back", detail, diff, verification: Some(verification), version_before: None, version_after: None }
+                    audit::Outcome { result: "rolled_back", detail, diff, verification: Some(verification), version_before: None, version_after: None, backups: &[] }
                 }
                 Err(apply::ApplyError::RollbackFailed { .. } | apply::ApplyError::Store(_) | apply::ApplyError::Unreadable(_)) => {
-                    audit::Outcome { result: "failed", detail, diff: "", verification: None, version_before: None, version_after: None }
+                    audit::Outcome { result: "failed", detail, diff: "", verification: None, version_before: None, version_after: None, backups: &[] }
                 }
-                Err(_) => audit::Outcome { result: "refused", detail, diff: "", verification: None, version_before: None, version_after: None },
+                Err(_) => audit::Outcome { result: "refused", detail, diff: "", verification: None, version_before: None, version_after: None, backups: &[] },
             };
             if let Err(e) = writes.audit.finish(id, &outcome).await {
                 tracing::error!(change = id, "the outcome of a change could not be recorded: {e}");
@@ -151,6 +152,27 @@ impl Pbx {
         });
         let applied = task.await.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))??;
         Ok((id, applied))
+    }
+
+    /// Undoes an applied change by putting its files' previous versions back,
+    /// through the same pipeline. Only while nothing changed the config since:
+    /// later changes are reverted first, newest first.
+    pub async fn revert(&self, id: i64) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
+        let unreadable = |e: audit::AuditError| apply::ApplyError::Unreadable(e.to_string());
+        let entry = writes.audit.get(id).await.map_err(unreadable)?.ok_or(apply::ApplyError::NoChange)?;
+        let backups = writes.audit.backups(id).await.map_err(unreadable)?;
+        let (Some(after), false) = (entry.version_after.clone(), backups.is_empty() || entry.result != "applied") else {
+            return Err(apply::ApplyError::Invalid(format!("change {id} was {}: only an applied change that wrote files can be reverted", entry.result)));
+        };
+        let plan = apply::Plan::Restore(backups);
+        // The config must still be what the change made of it.
+        self.apply(Asked { action: "revert", endpoint: &entry.endpoint }, plan, Some(after), |_| {}).await.map_err(|e| match e {
+            apply::ApplyError::VersionMismatch { .. } => {
+                apply::ApplyError::Superseded(format!("the config changed after change {id}: revert the later changes first, newest first"))
+            }
+            e => e,
+        })
     }
 
     /// The edit `changes` would make, checked, not written: version and edit.

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use crate::model::{ChangeEntry, ChangeList, ChangePreview, ChangeRecord, ErrorBody};
-use crate::pbx::apply::Applied;
+use crate::pbx::apply::{Applied, Plan};
 use crate::pbx::{Asked, EndpointPart, PbxError};
 use crate::pjsip::edit::{Change, Target};
 use crate::routes;
@@ -154,7 +154,7 @@ pub async fn patch_config(
         let ext = extension(path)?;
         let patch = body(patch)?;
         let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset)?;
-        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext }, changes, if_match(&headers), |_| {}).await?;
+        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext }, Plan::Edit(changes), if_match(&headers), |_| {}).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -183,7 +183,7 @@ pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension
         })?;
         let asked = Asked { action: "create", endpoint: &new.extension };
         let change = Change::CreateTrio { name: new.extension.clone(), template: new.template.clone(), password: password.clone() };
-        let applied = state.pbx.apply(asked, vec![change], None, |_| {}).await?;
+        let applied = state.pbx.apply(asked, Plan::Edit(vec![change]), None, |_| {}).await?;
         Ok(record(applied, Some(password), StatusCode::CREATED))
     }
     .await)
@@ -210,7 +210,7 @@ pub async fn delete(State(state): State<AppState>, path: Result<Path<String>, Pa
         let ext = extension(path)?;
         state.pbx.snapshot().endpoint_config(&ext)?;
         let change = Change::Delete { target: Target::new(ext.clone(), Some("endpoint")), trio: true, force: false };
-        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext }, vec![change], if_match(&headers), |_| {}).await?;
+        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext }, Plan::Edit(vec![change]), if_match(&headers), |_| {}).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -282,6 +282,30 @@ pub async fn one(State(state): State<AppState>, id: Result<Path<i64>, PathReject
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
         let entry = state.pbx.change(id).await?.ok_or(ApiError::NoSuchChange)?;
         Ok(Json(entry).into_response())
+    }
+    .await)
+}
+
+/// Undoes an applied change: its files' previous versions are put back
+/// through the same pipeline (reloaded and verified, or undone in turn).
+/// Only while the config is what that change made of it: later changes are
+/// reverted first, newest first.
+#[utoipa::path(post, path = routes::CHANGE_REVERT, tag = "changes",
+    params(("id" = i64, Path, description = "The change's id")),
+    responses(
+        (status = 200, description = "Reverted and verified on Asterisk; the revert is a change of its own", body = ChangeRecord),
+        (status = 400, description = "Not an applied change, or its backups are no longer kept", body = ErrorBody),
+        (status = 403, description = "Writes are off", body = ErrorBody),
+        (status = 404, description = "No such change", body = ErrorBody),
+        (status = 409, description = "The config changed after that change", body = ErrorBody),
+        (status = 422, description = "Asterisk did not take the revert: undone", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+    ))]
+pub async fn revert(State(state): State<AppState>, id: Result<Path<i64>, PathRejection>) -> Response {
+    answer(async {
+        writable(&state)?;
+        let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
+        Ok(record(state.pbx.revert(id).await?, None, StatusCode::OK))
     }
     .await)
 }

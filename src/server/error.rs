@@ -54,10 +54,11 @@ impl From<crate::pbx::apply::ApplyError> for ApiError {
         let detail = e.to_string();
         match e {
             A::NoEndpoint => ApiError::Pbx(PbxError::EndpointNotFound),
+            A::NoChange => ApiError::NoSuchChange,
             A::Refused(EditError::NotFound(_)) => ApiError::Invalid(detail),
             A::Refused(EditError::Unloadable(_)) | A::Unreadable(_) => ApiError::ChangeFailed(detail),
             A::Refused(_) | A::Transport(_) | A::Invalid(_) => ApiError::Invalid(detail),
-            A::VersionMismatch { .. } | A::Store(StoreError::Conflict { .. } | StoreError::Busy { .. }) => ApiError::Conflict(detail),
+            A::VersionMismatch { .. } | A::Superseded(_) | A::Store(StoreError::Conflict { .. } | StoreError::Busy { .. }) => ApiError::Conflict(detail),
             A::Store(_) | A::RollbackFailed { .. } => {
                 tracing::error!("a change failed: {detail}");
                 ApiError::ChangeFailed(detail)

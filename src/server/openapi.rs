@@ -21,7 +21,7 @@ use utoipa::OpenApi;
         title = "ISPBX Manager API",
         description = "PJSIP endpoints of an Asterisk PBX: the configuration as Asterisk resolves it, and the live state kept from one AMI connection.\n\nEvery path answers JSON unless the client prefers `text/html` (then it serves the dashboard), and sends `Vary: Accept`. JSON answers carry a weak `ETag` and `Cache-Control: no-cache`; send `If-None-Match` to get `304 Not Modified` while nothing changed. Errors are `{\"detail\": …}`.",
     ),
-    paths(api::root, api::endpoints, api::endpoint, api::endpoint_config, changes::patch_config, changes::create, changes::delete, changes::preview, changes::list, changes::one, health::healthz, health::readyz, metrics::scrape, events::events),
+    paths(api::root, api::endpoints, api::endpoint, api::endpoint_config, changes::patch_config, changes::create, changes::delete, changes::preview, changes::list, changes::one, changes::revert, health::healthz, health::readyz, metrics::scrape, events::events),
     components(schemas(ApiRoot, ErrorBody, EndpointListResponse, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, Health, Readiness, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse, ChangeRecord, ChangePreview, ChangeEntry, ChangeList, ChangeCheck, Verification, changes::ConfigPatch, changes::NewExtension, changes::PreviewRequest)),
     tags((name = "api", description = "The documented API of ISPBX Manager"), (name = "operations", description = "Probes for supervisors and load balancers"), (name = "changes", description = "Changes to the config, written atomically with a backup, reloaded and verified on Asterisk or undone. Off unless ISPBX_WRITES=on"))
 )]

@@ -43,6 +43,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::CHANGES_PREVIEW, post(changes::preview))
         .route(routes::CHANGES, get(changes::list))
         .route(routes::CHANGE, get(changes::one))
+        .route(routes::CHANGE_REVERT, post(changes::revert))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
         .route(routes::METRICS, get(metrics::scrape))

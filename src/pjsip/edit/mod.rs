@@ -224,6 +224,28 @@ pub fn edit_with(cfg: &PjsipConfig, changes: &[Change], how: Reread) -> Result<E
     Ok(Edited { files, notes: plan.notes, created, changed: outcome.changed, removed: outcome.removed, objects, checked: Reread::Whole })
 }
 
+/// Puts files back as they were (a backup's bytes): checked as every edit
+/// is, but for which objects may change, which is any.
+pub fn restore(cfg: &PjsipConfig, files: Vec<FileChange>) -> Result<Edited, EditError> {
+    if let Some(e) = cfg.error() {
+        return Err(EditError::Unloadable(e.to_string()));
+    }
+    let files: Vec<FileChange> = files.into_iter().filter(|f| f.before != f.after).collect();
+    let config = verify::reload(cfg, &files);
+    let mut expect = verify::Expectations::default();
+    expect.anything = true;
+    let outcome = verify::check(cfg, cfg, &config, &expect)?;
+    Ok(Edited {
+        files,
+        notes: Vec::new(),
+        created: Vec::new(),
+        changed: outcome.changed,
+        removed: outcome.removed,
+        objects: config.objects.len(),
+        checked: Reread::Whole,
+    })
+}
+
 /// A password for a new auth: 20 letters and digits from the OS's random
 /// source (116 bits), none that look alike, nothing a config line chokes on.
 pub fn new_password() -> Result<String, getrandom::Error> {

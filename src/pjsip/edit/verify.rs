@@ -54,6 +54,8 @@ pub struct Expectations {
     templates: Vec<(Tree, String)>,
     pub created: Vec<SectionKey>,
     pub deleted: Vec<SectionKey>,
+    /// Any object may change, appear or go (files put back as they were).
+    pub anything: bool,
 }
 
 impl Expectations {
@@ -78,7 +80,8 @@ impl Expectations {
 
     fn may_change(&self, o: &Object, inheritors: &HashSet<(String, String)>) -> bool {
         let is = |kind: &str, name: &str| *o.kind == *kind && *o.name == *name;
-        self.touched.iter().any(|(k, n)| is(k, n))
+        self.anything
+            || self.touched.iter().any(|(k, n)| is(k, n))
             || self.created.iter().chain(&self.deleted).any(|k| is(&k.kind, &k.name))
             || (!inheritors.is_empty() && inheritors.contains(&(o.kind.to_string(), o.name.to_string())))
             || (o.origin == crate::pjsip::Origin::Wizard
@@ -220,7 +223,7 @@ pub fn check(before: &PjsipConfig, old: &PjsipConfig, new: &PjsipConfig, expect:
         if expect.may_change(o, &allowed) {
             // It may change, but not vanish: a template edit that makes
             // Asterisk refuse its inheritors is refused here.
-            let deleted = expect.deleted.iter().any(|k| k.kind == id.0 && k.name == id.1);
+            let deleted = expect.anything || expect.deleted.iter().any(|k| k.kind == id.0 && k.name == id.1);
             if !deleted && o.origin != crate::pjsip::Origin::Wizard && !new_objects.contains_key(id) {
                 return Err(EditError::Unverified(format!("Asterisk would no longer create {} '{}'", id.0, id.1)));
             }

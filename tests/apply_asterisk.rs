@@ -161,6 +161,12 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     let again = send(&addr, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"language": "de"}}"#);
     assert_eq!(again.status, 409, "{}", again.text());
 
+    // An aor's option, compared with the PJSIPShowAors list Asterisk gives after the reload.
+    let r = send(&addr, "PATCH", "/endpoints/1001/config", &[], r#"{"object": "aor", "set": {"max_contacts": 3}}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let checks = r.json()["verification"]["checks"].clone();
+    assert!(checks.as_array().unwrap().iter().any(|c| c["kind"] == "aor" && c["option"] == "max_contacts" && c["found"] == "3" && c["ok"] == true), "{checks}");
+
     // Reverting: the files as they were before it, and Asterisk with them.
     let users = ast.etc().join("pjsip_users.conf");
     let before_patch = std::fs::read(&users).unwrap();

@@ -242,3 +242,22 @@ fn an_edit_that_makes_asterisk_refuse_other_objects_is_refused() {
     let err = apply(&root, &[Change::Set { target: Target::new("t", Some("template")), key: "timers_min_se".into(), value: "2000".into() }]).unwrap_err();
     assert!(matches!(err, EditError::Unverified(_)), "{err}");
 }
+
+#[test]
+fn a_type_refused_whole_elsewhere_is_judged_on_the_whole_config() {
+    // Two aors named `dup`: Asterisk loads no aor at all, so 1001's is not created either way.
+    let (_d, root) = config("[dup]\ntype=aor\n\n[dup]\ntype=aor\n\n[1001]\ntype=aor\nmax_contacts=1\n");
+    let cfg = load(&root);
+    let change = [set("1001", "aor", "max_contacts", "2")];
+    let region = edit(&cfg, &change).map(|e| e.checked);
+    let whole = ispbx::pjsip::edit::edit_with(&cfg, &change, ispbx::pjsip::edit::Reread::Whole).map(|e| e.checked);
+    assert_eq!(region, whole);
+}
+
+#[test]
+fn a_key_that_names_a_secret_is_hidden_even_when_it_is_no_option() {
+    for key in ["password ", "my_secret", "PASSWORD"] {
+        let shown = format!("{:?}", set("1001", "auth", key, "hunter2"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

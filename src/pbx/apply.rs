@@ -10,7 +10,7 @@
 //! taken one at a time (and the store's lock keeps other writers out).
 
 use crate::ami::client::AmiClient;
-use crate::ami::message::Action;
+use crate::ami::message::{Action, Message};
 use crate::ami::AmiError;
 use crate::pjsip::edit::{self, Change, EditError, Edited, FileChange};
 use crate::pjsip::objects::Object;
@@ -89,11 +89,17 @@ pub struct Applier {
 struct Held {
     /// (type, names) for each type listed.
     lists: Vec<(&'static str, BTreeSet<String>)>,
+    /// The aors' and auths' list events: they carry every field.
+    details: Vec<((&'static str, String), Message)>,
 }
 
 impl Held {
     fn of_kind(&self, kind: &str) -> Option<&BTreeSet<String>> {
         self.lists.iter().find(|(k, _)| *k == kind).map(|(_, names)| names)
+    }
+
+    fn detail(&self, kind: &str, name: &str) -> Option<&Message> {
+        self.details.iter().find(|((k, n), _)| *k == kind && n == name).map(|(_, m)| m)
     }
 
     fn kinds(&self) -> Vec<&'static str> {
@@ -170,6 +176,7 @@ impl Applier {
         let mut took = Timings::default();
         progress(Phase::Validating);
         let root = self.root.clone();
+        let asked = asked_of(&plan);
         let (cfg, edited) = blocking(move || {
             let cfg = PjsipConfig::load(&root);
             let edited = match plan {
@@ -249,7 +256,7 @@ impl Applier {
             Ok(()) => {
                 took.mark("reload");
                 progress(Phase::Verifying);
-                verify(&client, &edited, &held).await
+                verify(&client, &edited, &held, &asked).await
             }
             Err(e) => Err(e),
         };
@@ -361,11 +368,21 @@ async fn reload(client: &AmiClient) -> Result<(), AmiError> {
 async fn held(client: &AmiClient, kinds: &[&'static str]) -> Result<Held, AmiError> {
     let lists = LISTS.iter().filter(|(k, _, _)| kinds.contains(k)).map(|(kind, action, event)| async move {
         let list = client.list(Action::new(*action)).await?;
-        let names: BTreeSet<String> =
-            list.iter().filter(|m| m.event() == Some(*event)).filter_map(|m| m.get("ObjectName")).map(str::to_string).collect();
-        Ok::<_, AmiError>((*kind, names))
+        let items: Vec<(String, Message)> = list
+            .into_iter()
+            .filter(|m| m.event() == Some(*event))
+            .filter_map(|m| Some((m.get("ObjectName")?.to_string(), m)))
+            .collect();
+        Ok::<_, AmiError>((*kind, items))
     });
-    Ok(Held { lists: futures::future::try_join_all(lists).await? })
+    let mut held = Held { lists: Vec::new(), details: Vec::new() };
+    for (kind, items) in futures::future::try_join_all(lists).await? {
+        held.lists.push((kind, items.iter().map(|(n, _)| n.clone()).collect()));
+        if kind != "endpoint" {
+            held.details.extend(items.into_iter().map(|(n, m)| ((kind, n), m)));
+        }
+    }
+    Ok(held)
 }
 
 fn difference(before: &Held, now: &Held) -> String {
@@ -385,10 +402,16 @@ fn same_value(rule: &option_rules::OptionRule, written: &str, shown: &str) -> Op
     match rule.kind {
         Kind::Bool => Some(option_rules::is_true(written) == option_rules::is_true(shown)),
         Kind::Uint { .. } | Kind::Int { .. } => Some(option_rules::c_integer(written) == option_rules::c_integer(shown)),
-        Kind::Str if !rule.list && rule.alias_of.is_none() => Some(written == shown),
+        // Strings these handlers keep are shown as written; others are
+        // re-rendered (auth lists re-joined, IPv6 bracketed, ACLs parsed).
+        Kind::Str if !rule.list && rule.alias_of.is_none() && SHOWN_AS_WRITTEN.contains(&rule.handler) => Some(written == shown),
         _ => None,
     }
 }
+
+/// Handlers of string options whose value AMI shows exactly as written.
+const SHOWN_AS_WRITTEN: [&str; 5] =
+    ["OPT_STRINGFIELD_T", "dtls_handler", "caller_id_tag_handler", "voicemail_extension_handler", "contact_user_handler"];
 
 /// The codecs an endpoint allows, in order, as written: `disallow`/`allow` lines applied.
 fn allowed_codecs(o: &Object) -> Vec<String> {
@@ -419,7 +442,7 @@ fn allowed_codecs(o: &Object) -> Vec<String> {
 
 /// Asterisk's view of every object the edit changed, compared with it, and
 /// the objects Asterisk held before that it must still hold.
-async fn verify(client: &AmiClient, edited: &Edited, before: &Held) -> Result<Verification, AmiError> {
+async fn verify(client: &AmiClient, edited: &Edited, before: &Held, asked: &[Asked]) -> Result<Verification, AmiError> {
     let now = held(client, &before.kinds()).await?;
     let mut v = Verification::default();
     let changed: BTreeSet<(String, String)> = edited.changed.iter().map(|o| (o.kind.to_string(), o.name.to_string())).collect();
@@ -449,60 +472,82 @@ async fn verify(client: &AmiClient, edited: &Edited, before: &Held) -> Result<Ve
             found: if present { "loaded" } else { "not loaded" }.into(),
             ok: present,
         });
-        if present && &*o.kind == "endpoint" {
-            compare_endpoint(client, o, &mut v).await?;
+        let keys: Vec<&str> = asked.iter().filter(|a| *a.kind == *o.kind && *a.name == *o.name).map(|a| a.key.as_str()).collect();
+        if !present || keys.is_empty() {
+            continue;
+        }
+        if &*o.kind == "endpoint" {
+            let answer = client.list(Action::new("PJSIPShowEndpoint").header("Endpoint", o.name.to_string())).await?;
+            match answer.iter().find(|m| m.event() == Some("EndpointDetail")) {
+                Some(detail) => compare(o, detail, &keys, &mut v),
+                None => v.checks.push(Check { kind: "endpoint".into(), id: o.name.to_string(), option: None, expected: "loaded".into(), found: "no EndpointDetail".into(), ok: false }),
+            }
+        } else if let Some(detail) = now.detail(&o.kind, &o.name) {
+            compare(o, detail, &keys, &mut v);
         }
     }
     Ok(v)
 }
 
-/// The endpoint's options as PJSIPShowEndpoint reports them, against the
-/// ones written, for the kinds whose rendering is known.
-async fn compare_endpoint(client: &AmiClient, o: &Object, v: &mut Verification) -> Result<(), AmiError> {
-    let answer = client.list(Action::new("PJSIPShowEndpoint").header("Endpoint", o.name.to_string())).await?;
-    let Some(detail) = answer.iter().find(|m| m.event() == Some("EndpointDetail")) else {
-        v.checks.push(Check { kind: "endpoint".into(), id: o.name.to_string(), option: None, expected: "loaded".into(), found: "no EndpointDetail".into(), ok: false });
-        return Ok(());
-    };
-    let mut seen: Vec<String> = Vec::new();
-    for f in o.fields.iter().rev() {
-        let key = f.name.to_ascii_lowercase();
-        if seen.contains(&key) || crate::secret::is_secret_name(&key) {
-            continue;
-        }
-        seen.push(key.clone());
-        if key == "allow" || key == "disallow" {
-            if key == "allow" {
-                let expected = allowed_codecs(o);
-                let shown = detail.get("Allow").unwrap_or_default();
-                let found: Vec<String> =
-                    shown.trim().trim_start_matches('(').trim_end_matches(')').split('|').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
-                v.checks.push(Check {
-                    kind: "endpoint".into(),
-                    id: o.name.to_string(),
-                    option: Some("allow".into()),
-                    ok: found == expected,
-                    expected: expected.join(","),
-                    found: found.join(","),
-                });
+/// An option a change gives a value: what is compared after the reload.
+#[derive(Debug, Clone)]
+struct Asked {
+    kind: String,
+    name: String,
+    key: String,
+}
+
+/// The options `plan` gives values to (set, or items added or removed); an
+/// unset one takes a value from elsewhere and is not compared.
+fn asked_of(plan: &Plan) -> Vec<Asked> {
+    let Plan::Edit(changes) = plan else { return Vec::new() };
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Set { target, key, .. } | Change::Add { target, key, .. } | Change::Remove { target, key, .. } => {
+                let kind = target.kind.clone()?;
+                Some(Asked { kind, name: target.name.clone(), key: key.to_ascii_lowercase() })
             }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The options `keys` of `o` as Asterisk reports them in `detail`, against
+/// the values written, for the kinds whose rendering is known: booleans,
+/// integers, plain string fields and the codec order. The rest (a caller
+/// id Asterisk quotes, a list it re-joins, `allow=all`) is not compared.
+fn compare(o: &Object, detail: &Message, keys: &[&str], v: &mut Verification) {
+    for key in keys {
+        if crate::secret::is_secret_name(key) {
             continue;
         }
-        let Some(rule) = option_rules::rule("endpoint", &key) else { continue };
-        let Some(shown) = detail.get(&crate::ami::types::field_name(&key)) else { continue };
-        let written = f.value.clear();
+        let check = |expected: String, found: String, ok: bool| Check {
+            kind: o.kind.to_string(),
+            id: o.name.to_string(),
+            option: Some(key.to_string()),
+            expected,
+            found,
+            ok,
+        };
+        if *key == "allow" || *key == "disallow" {
+            let written = allowed_codecs(o);
+            let shown = detail.get("Allow").unwrap_or_default();
+            if written.is_empty() || o.fields.iter().any(|f| f.name.eq_ignore_ascii_case("allow") && f.value.clear().to_ascii_lowercase().contains("all")) {
+                continue;
+            }
+            let found: Vec<String> =
+                shown.trim().trim_start_matches('(').trim_end_matches(')').split('|').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
+            v.checks.push(check(written.join(","), found.join(","), found == written));
+            continue;
+        }
+        let Some(rule) = option_rules::rule(&o.kind, key) else { continue };
+        let Some(written) = o.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(key)).map(|f| f.value.clear()) else { continue };
+        let Some(shown) = detail.get(&crate::ami::types::field_name(key)) else { continue };
         if let Some(ok) = same_value(rule, written, shown) {
-            v.checks.push(Check {
-                kind: "endpoint".into(),
-                id: o.name.to_string(),
-                option: Some(key),
-                expected: written.to_string(),
-                found: shown.to_string(),
-                ok,
-            });
+            v.checks.push(check(written.to_string(), shown.to_string(), ok));
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -110,7 +110,9 @@ impl fmt::Debug for FileChange {
 
 /// A value as `Debug` may show it.
 fn shown<'a>(key: &str, value: &'a str) -> &'a str {
-    if crate::secret::is_secret_name(key) { crate::secret::REDACTED } else { value }
+    // Looser than the name rule: a key that is no option (`password `,
+    // `my_secret`) is refused later, but is shown before that.
+    if crate::secret::is_secret_name(key) || crate::secret::mentions_secret(key) { crate::secret::REDACTED } else { value }
 }
 
 impl fmt::Debug for NewObject {

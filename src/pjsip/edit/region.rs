@@ -12,7 +12,7 @@
 use super::FileChange;
 use crate::pjsip::document::{Document, SourceFile};
 use crate::pjsip::objects::{self, Object};
-use crate::pjsip::parser::{self, Category, Config, LoadStatus, MAX_LINE};
+use crate::pjsip::parser::{self, Category, Config, LoadStatus, MAX_CATEGORY_NAME, MAX_LINE};
 use crate::pjsip::PjsipConfig;
 use std::sync::Arc;
 
@@ -183,8 +183,26 @@ pub(crate) fn reread(cfg: &PjsipConfig, files: &[FileChange]) -> Option<Region> 
     // An addition to a category the region reads (or its templates) changes
     // what it was when the region was read.
     let templates: Vec<String> = old_cats.iter().flat_map(|c| c.templates.iter().map(|t| t.to_ascii_lowercase())).collect();
-    if plus_headers(doc).any(|n| mine(&n) || named.contains(&n) || templates.contains(&n)) || has_duplicates(old_cats) {
+    if plus_headers(doc).any(|n| n.is_empty() || mine(&n) || named.contains(&n) || templates.contains(&n)) || has_duplicates(old_cats) {
         return None;
+    }
+    // A header naming an empty template takes the config's first category;
+    // a name past 79 bytes is cut: the whole read judges those.
+    let long = |n: &str| n.len() > MAX_CATEGORY_NAME;
+    if named.iter().any(|n| n.is_empty() || long(n)) || names.iter().any(|n| long(n)) {
+        return None;
+    }
+    // A type with two objects of one name anywhere is refused whole: its
+    // objects come and go with the whole config, not with the region.
+    let mut kinds: Vec<&str> = old_cats.iter().chain(new_cats).filter_map(kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for k in kinds {
+        let mut seen = std::collections::HashSet::new();
+        let sections = cfg.main.categories.iter().filter(|c| !c.is_template && kind(c) == Some(k));
+        if sections.into_iter().any(|c| !seen.insert(&*c.name)) {
+            return None;
+        }
     }
 
     let path: Arc<str> = Arc::from(source.path.display().to_string());

@@ -241,11 +241,10 @@ impl Applier {
                 // Asterisk has not read them: putting the files back is enough.
                 let back = reversed(&edited.files);
                 let (store, after) = (self.store.clone(), edited.reread(&base));
-                let undone = blocking(move || store.write(&after, &back)).await;
-                return match undone {
-                    Ok(Ok(_)) => Err(ApplyError::AmiDown(format!("{e}; the files are as they were"))),
-                    Ok(Err(undo)) => Err(ApplyError::RollbackFailed { why: format!("AMI: {e}"), undo: undo.to_string() }),
-                    Err(undo) => Err(ApplyError::RollbackFailed { why: format!("AMI: {e}"), undo: undo.to_string() }),
+                let undone = blocking(move || store.write(&after, &back)).await.map_err(|e| e.to_string());
+                return match undone.and_then(|w| w.map_err(|e| e.to_string())) {
+                    Ok(_) => Err(ApplyError::AmiDown(format!("{e}; the files are as they were"))),
+                    Err(undo) => Err(ApplyError::RollbackFailed { why: format!("AMI: {e}"), undo }),
                 };
             }
         };
@@ -275,13 +274,11 @@ impl Applier {
             }
         };
         progress(Phase::Done);
-        let version_before = version.to_string();
-        let version = written.version.clone();
         tracing::info!(timings = %took, "change applied and verified on Asterisk");
         Ok(Applied {
-            backups: written.files.iter().cloned().zip(written.backups.iter().cloned()).collect(),
-            version_before,
-            version: version.to_string(),
+            backups: written.files.into_iter().zip(written.backups).collect(),
+            version_before: version.to_string(),
+            version: written.version.to_string(),
             diff,
             files: edited.files.iter().map(|f| f.path.clone()).collect(),
             notes: edited.notes,

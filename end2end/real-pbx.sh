@@ -12,6 +12,7 @@ rm -rf "$STATE"
 "$ISPBX_TEST_ASTERISK" -f -C "$STATE/asterisk.conf" >"$STATE/log/console.out" 2>&1 &
 ISPBX_PJSIP_CONF="$STATE/etc/pjsip.conf" ISPBX_AMI_ADDR="127.0.0.1:$AST_AMI_PORT" \
   ISPBX_AMI_USERNAME=ispbx ISPBX_AMI_SECRET=ispbx-test-ami-secret \
+  ISPBX_WRITES=on ISPBX_STATE_DIR="$STATE/ispbx" \
   "$ROOT/target/release/ispbx" serve &
 # Either one ending is the end of the test servers.
 wait -n

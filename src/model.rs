@@ -219,6 +219,10 @@ pub struct ConfigOption {
     #[serde(default)]
     pub secret: bool,
     pub sources: Vec<ValueSource>,
+    /// The value as a form takes it, where that differs from `value`: an
+    /// `allow` resolved with its `disallow` lines to the codecs in effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_value: Option<String>,
 }
 
 /// The dashboard's detail page: details plus the effective config with provenance.
@@ -234,6 +238,12 @@ pub struct EndpointView {
     /// `expires` reads as "in 52 min" whatever the viewer's clock says.
     #[serde(default)]
     pub server_time: i64,
+    /// The served config's version: what an edit made on this page names.
+    #[serde(default)]
+    pub config_version: Option<String>,
+    /// Whether this server may change the config (ISPBX_WRITES).
+    #[serde(default)]
+    pub writes: bool,
 }
 
 /// An auth, aor or other object an endpoint refers to.
@@ -361,6 +371,12 @@ pub struct ChangeEntry {
     pub verification: Option<Verification>,
     pub version_before: Option<String>,
     pub version_after: Option<String>,
+    /// While pending, the phase it is in (when this server runs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<ChangePhase>,
+    /// How long each phase took, when this server ran it since it started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ChangeStep>,
 }
 
 /// `GET /changes`.
@@ -373,4 +389,81 @@ pub struct ChangeList {
     /// Pass as `before` for the next page; absent on the last one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<i64>,
+}
+
+/// How long one phase of a change took, as this server saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeStep {
+    pub phase: ChangePhase,
+    pub ms: u64,
+}
+
+/// A change moving through the pipeline: the `change` event of `/events`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeProgress {
+    pub id: i64,
+    pub endpoint: String,
+    pub phase: ChangePhase,
+}
+
+/// How the dashboard asks for one option's value, from Asterisk's option table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "input", rename_all = "snake_case")]
+pub enum OptionInput {
+    /// yes / no.
+    Bool,
+    /// One of these words.
+    Choice { values: Vec<String> },
+    Integer { min: i64, max: i64 },
+    Number,
+    /// Codec names in order of preference (`allow`).
+    Codecs,
+    Text,
+}
+
+/// One option an object type takes, for a form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptionField {
+    pub name: String,
+    pub input: OptionInput,
+    /// Asterisk's default; empty for none.
+    pub default: String,
+    pub help: String,
+    /// Write-only: set through the API, never shown or put in a URL.
+    pub secret: bool,
+}
+
+/// A change checked and not written, as the dashboard shows it before
+/// asking to apply it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeReview {
+    /// What changes: `endpoint 1001`, `template phone`.
+    pub target: String,
+    /// The config version it was checked on: what the apply names.
+    pub version: String,
+    /// Secrets redacted.
+    pub diff: String,
+    pub notes: Vec<String>,
+    /// `type name` of each object a deletion removes.
+    pub removed: Vec<String>,
+}
+
+/// An endpoint template the config has, for "new extension".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateChoice {
+    pub name: String,
+    /// Endpoints that inherit it.
+    pub used_by: usize,
+}
+
+/// A change as the dashboard's change page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeView {
+    pub entry: ChangeEntry,
+    /// A created extension's password: in the first answer after it is
+    /// applied, never again.
+    pub password: Option<String>,
+    pub writes: bool,
 }

@@ -32,13 +32,42 @@ pub const CHANGE: &str = "/changes/{id}";
 pub const CHANGE_REVERT: &str = "/changes/{id}/revert";
 pub const DOCS: &str = "/docs";
 
+// Pages of the dashboard alone: the editing pages (a GET shows the change
+// checked; the form on it posts to a server function).
+/// One option of an endpoint (or of its aor or auth), reviewed before it is applied.
+pub const ENDPOINT_EDIT: &str = "/endpoints/{extension}/edit";
+/// An extension's deletion, reviewed.
+pub const ENDPOINT_DELETE: &str = "/endpoints/{extension}/delete";
+/// A new extension from a template. Not under `/endpoints/`: an endpoint may be named `new`.
+pub const NEW_EXTENSION: &str = "/new-extension";
+/// The path parameter naming a change.
+pub const CHANGE_ID: &str = "id";
+
+/// Paths that answer JSON to API clients and a page to browsers.
+pub const NEGOTIATED: [&str; 6] = [ROOT, ENDPOINTS, ENDPOINT, ENDPOINT_CONFIG, CHANGES, CHANGE];
+
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,
 /// `#` or spaces stays one path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// `/endpoints/{name}`, the name percent-encoded, for links.
 pub fn endpoint_href(name: &str) -> String {
-    ENDPOINT.replace(&format!("{{{EXTENSION}}}"), &utf8_percent_encode(name, SEGMENT).to_string())
+    with_extension(ENDPOINT, name)
+}
+
+/// `path` with its `{extension}` filled, percent-encoded.
+pub fn with_extension(path: &str, name: &str) -> String {
+    path.replace(&format!("{{{EXTENSION}}}"), &utf8_percent_encode(name, SEGMENT).to_string())
+}
+
+/// `/changes/{id}`.
+pub fn change_href(id: i64) -> String {
+    CHANGE.replace(&format!("{{{CHANGE_ID}}}"), &id.to_string())
+}
+
+/// A query string's value, percent-encoded.
+pub fn query_value(v: &str) -> String {
+    utf8_percent_encode(v, SEGMENT).to_string()
 }
 
 /// One of the paths above as the dashboard's router matches it.

@@ -180,7 +180,7 @@ mod push {
         pub fn open(wake: UnboundedSender<()>, mode: RwSignal<FeedMode>) -> Option<Push> {
             let source = web_sys::EventSource::new(crate::routes::EVENTS).ok()?;
             let mut listeners = Vec::new();
-            for name in ["snapshot", "endpoint", "removed", "status"] {
+            for name in ["snapshot", "endpoint", "removed", "status", "change"] {
                 let wake = wake.clone();
                 let on = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
                     let _ = wake.unbounded_send(());

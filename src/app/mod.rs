@@ -1,8 +1,11 @@
 //! The dashboard: server-rendered, then hydrated into a live page.
 
+mod changes;
+mod editing;
 mod endpoint_detail;
 mod endpoint_list;
 pub mod live_feed;
+pub mod change_fns;
 pub mod server_fns;
 mod widgets;
 
@@ -10,6 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use crate::routes::{self, page};
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::SsrMode;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -45,6 +49,8 @@ pub fn App() -> impl IntoView {
                 <A href=routes::ROOT attr:class="brand">"ISPBX Manager"</A>
                 <nav aria-label="Main">
                     <A href=routes::ENDPOINTS>"Endpoints"</A>
+                    <A href=routes::CHANGES>"Changes"</A>
+                    <A href=routes::NEW_EXTENSION>"New extension"</A>
                     // Served by the server, not the router: a full page load.
                     <a href=routes::DOCS rel="external">"API"</a>
                 </nav>
@@ -55,6 +61,12 @@ pub fn App() -> impl IntoView {
                     <Route path=page(routes::ENDPOINTS) view=endpoint_list::EndpointListPage/>
                     <Route path=page(routes::ENDPOINT) view=endpoint_detail::EndpointDetailPage/>
                     <Route path=page(routes::ENDPOINT_CONFIG) view=endpoint_detail::EndpointDetailPage/>
+                    // Rendered whole before they are sent, so they work without JavaScript.
+                    <Route path=page(routes::ENDPOINT_EDIT) view=editing::ReviewPage ssr=SsrMode::Async/>
+                    <Route path=page(routes::ENDPOINT_DELETE) view=editing::DeletePage ssr=SsrMode::Async/>
+                    <Route path=page(routes::NEW_EXTENSION) view=editing::NewExtensionPage ssr=SsrMode::Async/>
+                    <Route path=page(routes::CHANGES) view=changes::ChangesPage/>
+                    <Route path=page(routes::CHANGE) view=changes::ChangePage/>
                 </Routes>
             </main>
         </Router>

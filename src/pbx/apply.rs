@@ -314,6 +314,18 @@ pub enum Plan {
     Restore(Vec<(PathBuf, PathBuf)>),
 }
 
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plan::Edit(changes) => f.write_str(&changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
+            Plan::Restore(backups) => {
+                let files: Vec<String> = backups.iter().map(|(file, _)| file.display().to_string()).collect();
+                write!(f, "put back {}", files.join(", "))
+            }
+        }
+    }
+}
+
 /// The edit that puts each file back as its backup has it.
 fn restored(cfg: &PjsipConfig, backups: &[(PathBuf, PathBuf)]) -> Result<Edited, ApplyError> {
     let mut files = Vec::new();

@@ -38,7 +38,7 @@ pub struct Asked<'a> {
     pub endpoint: &'a str,
     /// Who asked, once accounts exist.
     pub actor: Option<&'a str>,
-    /// The changes in words, secrets redacted (their `Debug`).
+    /// The changes in words, secrets redacted (their `Display`).
     pub summary: String,
     pub version_before: Option<&'a str>,
 }
@@ -175,6 +175,8 @@ fn entry(row: &sqlx::sqlite::SqliteRow) -> Result<ChangeEntry, AuditError> {
         verification: verification.and_then(|v| serde_json::from_str(&v).ok()),
         version_before: row.try_get("version_before")?,
         version_after: row.try_get("version_after")?,
+        phase: None,
+        steps: Vec::new(),
     })
 }
 

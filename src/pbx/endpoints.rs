@@ -206,9 +206,12 @@ pub fn endpoint_config(cfg: &PjsipConfig, name: &str) -> Option<serde_json::Map<
 }
 
 fn options_of(o: &Object) -> Vec<ConfigOption> {
+    use crate::pjsip::edit::codecs;
+    let allowed = || codecs::effective(o.fields.iter().filter_map(|f| codecs::line(&f.name, f.value.shown()))).as_allow();
     o.effective()
         .into_iter()
         .map(|e| ConfigOption {
+            edit_value: (&*e.name == "allow" && &*o.kind == "endpoint").then(allowed),
             name: e.name.to_string(),
             secret: e.value.is_secret(),
             value: if e.value.is_secret() { String::new() } else { e.value.shown().to_string() },
@@ -255,5 +258,7 @@ pub fn endpoint_view(cfg: &PjsipConfig, live: &LiveSnapshot, name: &str) -> Opti
         server_time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
+        config_version: None,
+        writes: false,
     })
 }

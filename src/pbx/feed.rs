@@ -26,6 +26,8 @@ pub enum Change {
     Removed(String),
     /// The AMI connection or the config's state changed (the banners).
     Status(crate::model::AmiStatus, crate::model::ConfigStatus),
+    /// A change to the PBX entered a phase (the last one: `done`).
+    Progress(crate::model::ChangeProgress),
 }
 
 /// A numbered change.
@@ -69,6 +71,7 @@ impl Feed {
         // What the task compares against is taken before the first reading:
         // a change in between is then seen, not lost.
         let mut live = feed.pbx.live_changes();
+        let mut progress = feed.pbx.change_progress();
         let mut seen = feed.pbx.snapshot();
         feed.update();
         let follower = feed.clone();
@@ -77,6 +80,12 @@ impl Feed {
             loop {
                 tokio::select! {
                     changed = live.changed() => if changed.is_err() { tick.tick().await; },
+                    Ok(()) = progress.changed() => {
+                        let now = progress.borrow_and_update().clone();
+                        if let Some(p) = now {
+                            follower.publish(vec![Change::Progress(p)]);
+                        }
+                    }
                     _ = tick.tick() => {}
                 }
                 let now = follower.pbx.snapshot();
@@ -110,6 +119,15 @@ impl Feed {
             st.status = Some(status.clone());
             changes.push(Change::Status(status.0, status.1));
         }
+        Self::number(&mut st, &self.tx, changes);
+    }
+
+    fn publish(&self, changes: Vec<Change>) {
+        let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+        Self::number(&mut st, &self.tx, changes);
+    }
+
+    fn number(st: &mut State, tx: &broadcast::Sender<Numbered>, changes: Vec<Change>) {
         for change in changes {
             st.last += 1;
             let numbered = (st.last, Arc::new(change));
@@ -118,7 +136,7 @@ impl Feed {
             }
             st.history.push_back(numbered.clone());
             // No subscriber is not an error: the history keeps it.
-            let _ = self.tx.send(numbered);
+            let _ = tx.send(numbered);
         }
     }
 

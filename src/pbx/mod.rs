@@ -10,9 +10,11 @@
 pub mod apply;
 pub mod audit;
 pub mod config_store;
+pub mod editing;
 pub mod feed;
 mod endpoints;
 pub mod live;
+pub mod progress;
 
 pub use config_store::{ConfigSnapshot, ConfigStore};
 pub use live::{Live, LivePublisher, LiveSnapshot};
@@ -41,6 +43,7 @@ pub struct Pbx {
     config_path: Arc<str>,
     /// Present when writes are on.
     writes: Option<Arc<Writes>>,
+    progress: progress::Progress,
 }
 
 /// What changing the PBX takes: the pipeline and the log of what it did.
@@ -48,6 +51,29 @@ pub struct Pbx {
 struct Writes {
     applier: apply::Applier,
     audit: audit::AuditLog,
+    /// Created extensions' passwords by change id, until shown once.
+    reveals: std::sync::Mutex<std::collections::HashMap<i64, (std::time::Instant, String)>>,
+}
+
+/// How long a created extension's password waits to be shown.
+const REVEAL_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// A change started: its id, and its outcome to come.
+#[derive(Debug)]
+pub struct Submitted {
+    pub id: i64,
+    done: tokio::task::JoinHandle<Result<apply::Applied, apply::ApplyError>>,
+}
+
+impl Submitted {
+    pub async fn finished(self) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        let applied = self.done.await.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))??;
+        Ok((self.id, applied))
+    }
+}
+
+fn superseded(id: i64) -> apply::ApplyError {
+    apply::ApplyError::Superseded(format!("the config changed after change {id}: revert the later changes first, newest first"))
 }
 
 /// What a change is, for the audit log.
@@ -68,16 +94,28 @@ pub enum EndpointPart {
     Auth,
 }
 
+impl EndpointPart {
+    /// `endpoint`, `aor`, `auth`, as the API's `object` names them.
+    pub fn parse(s: &str) -> Option<EndpointPart> {
+        match s {
+            "endpoint" => Some(EndpointPart::Endpoint),
+            "aor" => Some(EndpointPart::Aor),
+            "auth" => Some(EndpointPart::Auth),
+            _ => None,
+        }
+    }
+}
+
 impl Pbx {
     pub fn new(config: ConfigStore, live: Live) -> Self {
         let config_path = Arc::from(config.path().display().to_string());
-        Pbx { config, live, config_path, writes: None }
+        Pbx { config, live, config_path, writes: None, progress: progress::Progress::default() }
     }
 
     /// Lets this PBX change its config, backups kept by `store`, every
     /// change recorded in `audit`.
     pub fn with_writes(mut self, store: crate::pjsip::store::Store, audit: audit::AuditLog) -> Self {
-        self.writes = Some(Arc::new(Writes { applier: apply::Applier::new(self.config.path(), store), audit }));
+        self.writes = Some(Arc::new(Writes { applier: apply::Applier::new(self.config.path(), store), audit, reveals: Default::default() }));
         self
     }
 
@@ -91,29 +129,50 @@ impl Pbx {
         writes.audit.list(endpoint, before, limit).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))
     }
 
+    /// One change of the audit log, with its phase while it runs.
     pub async fn change(&self, id: i64) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
         let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
-        writes.audit.get(id).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))
+        let mut entry = writes.audit.get(id).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
+        if let Some(e) = entry.as_mut() {
+            (e.phase, e.steps) = self.progress.of(id);
+            // Recorded as pending and no longer running here: the server
+            // that ran it stopped halfway.
+            if e.result != "pending" {
+                e.phase = None;
+            }
+        }
+        Ok(entry)
     }
 
-    /// Applies `changes` to the files and to Asterisk, proven (see [`apply`]).
-    /// Runs to its end even when the caller stops waiting: a change is never
-    /// left written but not verified.
-    /// Returns the change's id in the audit log with what was applied.
-    pub async fn apply(
-        &self,
-        asked: Asked<'_>,
-        plan: apply::Plan,
-        if_match: Option<String>,
-        progress: impl Fn(apply::Phase) + Send + Sync + 'static,
-    ) -> Result<(i64, apply::Applied), apply::ApplyError> {
+    /// Notified at each phase of any change.
+    pub fn change_progress(&self) -> tokio::sync::watch::Receiver<Option<crate::model::ChangeProgress>> {
+        self.progress.watch()
+    }
+
+    /// Applies `plan` to the files and to Asterisk, proven (see [`apply`]),
+    /// and waits for the outcome. Returns the change's id in the audit log
+    /// with what was applied.
+    pub async fn apply(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        self.submit(asked, plan, if_match).await?.finished().await
+    }
+
+    /// Records the change as pending and starts it; it runs to its end even
+    /// when nobody waits for it: a change is never left written but not
+    /// verified. Refusals are recorded too: only a change the audit log
+    /// cannot record is refused here.
+    pub async fn submit(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>) -> Result<Submitted, apply::ApplyError> {
+        self.submit_keeping(asked, plan, if_match, None).await
+    }
+
+    /// [`Pbx::submit`], keeping `password` for [`Pbx::reveal`].
+    async fn submit_keeping(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>, password: Option<String>) -> Result<Submitted, apply::ApplyError> {
         let writes = self.writes.clone().ok_or(apply::ApplyError::WritesOff)?;
-        let (ami, config) = (self.live.ami(), self.config.clone());
+        let (ami, config, progress) = (self.live.ami(), self.config.clone(), self.progress.clone());
         let entry = audit::Asked {
             action: asked.action,
             endpoint: asked.endpoint,
             actor: None,
-            summary: format!("{plan:?}"),
+            summary: plan.to_string(),
             version_before: if_match.as_deref(),
         };
         // No record, no change.
@@ -122,8 +181,16 @@ impl Pbx {
             .begin(&entry)
             .await
             .map_err(|e| apply::ApplyError::Unreadable(format!("{e}; nothing was written")))?;
-        let task = tokio::spawn(async move {
-            let result = writes.applier.apply(ami, plan, if_match.as_deref(), &progress).await;
+        let endpoint = asked.endpoint.to_string();
+        progress.enter(id, &endpoint, apply::Phase::Validating);
+        if let Some(password) = password {
+            let mut reveals = writes.reveals.lock().unwrap_or_else(|e| e.into_inner());
+            reveals.retain(|_, (at, _)| at.elapsed() < REVEAL_FOR);
+            reveals.insert(id, (std::time::Instant::now(), password));
+        }
+        let done = tokio::spawn(async move {
+            let phase = |p| progress.enter(id, &endpoint, p);
+            let result = writes.applier.apply(ami, plan, if_match.as_deref(), &phase).await;
             // Whatever happened, the files may differ from what is served.
             config.reload_if_changed().await;
             let detail = result.as_ref().err().map(ToString::to_string);
@@ -148,16 +215,28 @@ impl Pbx {
             if let Err(e) = writes.audit.finish(id, &outcome).await {
                 tracing::error!(change = id, "the outcome of a change could not be recorded: {e}");
             }
+            // Only an extension that now exists has a password to give.
+            if result.is_err() {
+                writes.reveals.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            }
+            progress.finish(id);
             result
         });
-        let applied = task.await.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))??;
-        Ok((id, applied))
+        Ok(Submitted { id, done })
     }
 
     /// Undoes an applied change by putting its files' previous versions back,
     /// through the same pipeline. Only while nothing changed the config since:
     /// later changes are reverted first, newest first.
     pub async fn revert(&self, id: i64) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        self.submit_revert(id).await?.finished().await.map_err(|e| match e {
+            apply::ApplyError::VersionMismatch { .. } => superseded(id),
+            e => e,
+        })
+    }
+
+    /// [`Pbx::revert`], started and not waited for.
+    pub async fn submit_revert(&self, id: i64) -> Result<Submitted, apply::ApplyError> {
         let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
         let unreadable = |e: audit::AuditError| apply::ApplyError::Unreadable(e.to_string());
         let entry = writes.audit.get(id).await.map_err(unreadable)?.ok_or(apply::ApplyError::NoChange)?;
@@ -165,14 +244,31 @@ impl Pbx {
         let (Some(after), false) = (entry.version_after.clone(), backups.is_empty() || entry.result != "applied") else {
             return Err(apply::ApplyError::Invalid(format!("change {id} was {}: only an applied change that wrote files can be reverted", entry.result)));
         };
+        // Said at once when it is plain; the pipeline checks it again.
+        if self.snapshot().config_version().is_some_and(|v| v != after) {
+            return Err(superseded(id));
+        }
         let plan = apply::Plan::Restore(backups);
         // The config must still be what the change made of it.
-        self.apply(Asked { action: "revert", endpoint: &entry.endpoint }, plan, Some(after), |_| {}).await.map_err(|e| match e {
-            apply::ApplyError::VersionMismatch { .. } => {
-                apply::ApplyError::Superseded(format!("the config changed after change {id}: revert the later changes first, newest first"))
-            }
-            e => e,
-        })
+        self.submit(Asked { action: "revert", endpoint: &entry.endpoint }, plan, Some(after)).await
+    }
+
+    /// Creates an extension from `template` with a new password, given back
+    /// by [`Pbx::reveal`] once the change is applied.
+    pub async fn submit_new_extension(&self, extension: &str, template: &str, if_match: Option<String>) -> Result<Submitted, apply::ApplyError> {
+        let password = crate::pjsip::edit::new_password().map_err(|e| apply::ApplyError::Unreadable(format!("no random source for a password: {e}")))?;
+        let change = crate::pjsip::edit::Change::CreateTrio { name: extension.to_string(), template: template.to_string(), password: password.clone() };
+        self.submit_keeping(Asked { action: "create", endpoint: extension }, apply::Plan::Edit(vec![change]), if_match, Some(password)).await
+    }
+
+    /// A created extension's password, once, after its change is applied.
+    pub fn reveal(&self, id: i64) -> Option<String> {
+        let writes = self.writes.as_ref()?;
+        if self.progress.of(id).0.is_some() {
+            return None;
+        }
+        let (at, password) = writes.reveals.lock().unwrap_or_else(|e| e.into_inner()).remove(&id)?;
+        (at.elapsed() < REVEAL_FOR).then_some(password)
     }
 
     /// The edit `changes` would make, checked, not written: version and edit.
@@ -191,6 +287,7 @@ impl Pbx {
         part: EndpointPart,
         set: &[(String, String)],
         unset: &[String],
+        scope: crate::pjsip::edit::Scope,
     ) -> Result<Vec<crate::pjsip::edit::Change>, apply::ApplyError> {
         use crate::pjsip::edit::{Change, Target};
         let snapshot = self.snapshot();
@@ -221,7 +318,7 @@ impl Pbx {
                 }
             }
         };
-        let target = Target::new(name, Some(kind));
+        let target = Target { scope, ..Target::new(name, Some(kind)) };
         let mut out: Vec<Change> =
             set.iter().map(|(k, v)| Change::Set { target: target.clone(), key: k.clone(), value: v.clone() }).collect();
         out.extend(unset.iter().map(|k| Change::Unset { target: target.clone(), key: k.clone() }));
@@ -291,7 +388,7 @@ impl PbxSnapshot {
         self.config.version.as_deref()
     }
 
-    fn config(&self) -> Result<&PjsipConfig, PbxError> {
+    pub(crate) fn config(&self) -> Result<&PjsipConfig, PbxError> {
         self.config.good.as_deref().ok_or(PbxError::ConfigUnavailable)
     }
 

@@ -12,7 +12,8 @@ use axum::Json;
 use crate::model::{ChangeEntry, ChangeList, ChangePreview, ChangeRecord, ErrorBody};
 use crate::pbx::apply::{Applied, Plan};
 use crate::pbx::{Asked, EndpointPart, PbxError};
-use crate::pjsip::edit::{Change, Target};
+use crate::pbx::editing::delete_extension;
+use crate::pjsip::edit::Scope;
 use crate::routes;
 use serde::Deserialize;
 
@@ -153,8 +154,8 @@ pub async fn patch_config(
         writable(&state)?;
         let ext = extension(path)?;
         let patch = body(patch)?;
-        let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset)?;
-        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext }, Plan::Edit(changes), if_match(&headers), |_| {}).await?;
+        let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset, Scope::Own)?;
+        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext }, Plan::Edit(changes), if_match(&headers)).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -177,14 +178,9 @@ pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension
     answer(async {
         writable(&state)?;
         let new = body(new)?;
-        let password = crate::pjsip::edit::new_password().map_err(|e| {
-            tracing::error!("no random source for a password: {e}");
-            ApiError::Internal
-        })?;
-        let asked = Asked { action: "create", endpoint: &new.extension };
-        let change = Change::CreateTrio { name: new.extension.clone(), template: new.template.clone(), password: password.clone() };
-        let applied = state.pbx.apply(asked, Plan::Edit(vec![change]), None, |_| {}).await?;
-        Ok(record(applied, Some(password), StatusCode::CREATED))
+        let (id, applied) = state.pbx.submit_new_extension(&new.extension, &new.template, None).await?.finished().await?;
+        let password = state.pbx.reveal(id);
+        Ok(record((id, applied), password, StatusCode::CREATED))
     }
     .await)
 }
@@ -209,8 +205,8 @@ pub async fn delete(State(state): State<AppState>, path: Result<Path<String>, Pa
         writable(&state)?;
         let ext = extension(path)?;
         state.pbx.snapshot().endpoint_config(&ext)?;
-        let change = Change::Delete { target: Target::new(ext.clone(), Some("endpoint")), trio: true, force: false };
-        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext }, Plan::Edit(vec![change]), if_match(&headers), |_| {}).await?;
+        let change = delete_extension(&ext);
+        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext }, Plan::Edit(vec![change]), if_match(&headers)).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -229,7 +225,7 @@ pub async fn preview(State(state): State<AppState>, req: Result<Json<serde_json:
     answer(async {
         let req = PreviewRequest::from_json(body(req)?)?;
         let patch = &req.patch;
-        let changes = state.pbx.endpoint_changes(&req.extension, patch.object, &scalars(&patch.set)?, &patch.unset)?;
+        let changes = state.pbx.endpoint_changes(&req.extension, patch.object, &scalars(&patch.set)?, &patch.unset, Scope::Own)?;
         let (version, edited) = state.pbx.preview(changes).await?;
         let preview = ChangePreview {
             status: "success".into(),
@@ -259,7 +255,14 @@ pub struct ChangeQuery {
         (status = 400, description = "A query this route does not take", body = ErrorBody),
         (status = 403, description = "Writes are off: there is no audit log", body = ErrorBody),
     ))]
-pub async fn list(State(state): State<AppState>, query: Result<axum::extract::Query<ChangeQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<ChangeQuery>, axum::extract::rejection::QueryRejection>,
+    req: axum::extract::Request,
+) -> Response {
+    if super::negotiate::wants_html(req.headers()) {
+        return state.render_page(req).await;
+    }
     answer(async {
         let axum::extract::Query(q) = query.map_err(|e| ApiError::Invalid(e.body_text()))?;
         let limit = q.limit.unwrap_or(50).clamp(1, 200);
@@ -277,7 +280,10 @@ pub async fn list(State(state): State<AppState>, query: Result<axum::extract::Qu
         (status = 200, description = "The change", body = ChangeEntry),
         (status = 404, description = "No such change", body = ErrorBody, example = json!({"detail": "Change not found"})),
     ))]
-pub async fn one(State(state): State<AppState>, id: Result<Path<i64>, PathRejection>) -> Response {
+pub async fn one(State(state): State<AppState>, id: Result<Path<i64>, PathRejection>, req: axum::extract::Request) -> Response {
+    if super::negotiate::wants_html(req.headers()) {
+        return state.render_page(req).await;
+    }
     answer(async {
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
         let entry = state.pbx.change(id).await?.ok_or(ApiError::NoSuchChange)?;

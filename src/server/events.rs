@@ -26,6 +26,7 @@ fn event_of((id, change): &Numbered) -> Event {
         Change::Endpoint(row) => event.event("endpoint").json_data(row),
         Change::Removed(name) => event.event("removed").json_data(serde_json::json!({ "objectname": name })),
         Change::Status(ami, config) => event.event("status").json_data(serde_json::json!({ "ami": ami, "config": config })),
+        Change::Progress(p) => event.event("change").json_data(p),
     }
     // Serialising a model type to JSON cannot fail.
     .unwrap_or_else(|_| Event::default().comment("unserialisable change"))
@@ -38,7 +39,7 @@ fn snapshot_event(id: u64, list: &EndpointListResponse) -> Event {
 /// Live changes of every endpoint.
 #[utoipa::path(get, path = routes::EVENTS, tag = "api",
     params(("Last-Event-ID" = Option<u64>, Header, description = "The id of the last event received: the changes after it are sent first, or a snapshot when they are no longer kept")),
-    responses((status = 200, description = "`text/event-stream`: `snapshot` (data: the `/endpoints` answer), then `endpoint` (data: one row of `/endpoints`) and `removed` (data: `{\"objectname\": …}`) and `status` (data: `{\"ami\": …, \"config\": …}`, as in `/endpoints`) events, each with an `id`; `shutdown` when the server stops; a comment every 15 s keeps proxies from closing it", content_type = "text/event-stream")))]
+    responses((status = 200, description = "`text/event-stream`: `snapshot` (data: the `/endpoints` answer), then `endpoint` (data: one row of `/endpoints`) and `removed` (data: `{\"objectname\": …}`) and `status` (data: `{\"ami\": …, \"config\": …}`, as in `/endpoints`) and `change` (data: `{\"id\": …, \"endpoint\": …, \"phase\": …}`: a change to the PBX entered a phase, `done` last) events, each with an `id`; `shutdown` when the server stops; a comment every 15 s keeps proxies from closing it", content_type = "text/event-stream")))]
 pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let asked = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<u64>().ok());
     let (start, rx) = state.feed.subscribe(asked);

@@ -27,10 +27,10 @@ pub struct RouterOptions {
 }
 
 pub fn router(state: AppState, opts: &RouterOptions) -> Router {
-    // The documented paths are pages too, served by `api` after negotiation.
+    // The negotiated paths are pages too, served by their handlers after negotiation.
     let pages = generate_route_list_with_exclusions(
         crate::app::App,
-        Some(routes::DOCUMENTED.iter().map(|p| p.to_string()).collect()),
+        Some(routes::NEGOTIATED.iter().map(|p| p.to_string()).collect()),
     );
     let shell_options = state.leptos_options.clone();
     let pbx = state.pbx.clone();

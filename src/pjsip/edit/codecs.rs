@@ -13,6 +13,15 @@ pub struct Codecs {
 }
 
 impl Codecs {
+    /// The one `allow` value that leaves these codecs allowed, after a `disallow=all`.
+    pub fn as_allow(&self) -> String {
+        if self.all {
+            std::iter::once("all".to_string()).chain(self.except.iter().map(|c| format!("!{c}"))).collect::<Vec<_>>().join(",")
+        } else {
+            self.list.join(",")
+        }
+    }
+
     pub fn allows(&self, codec: &str) -> bool {
         let c = codec.to_ascii_lowercase();
         if self.all {
@@ -76,6 +85,14 @@ pub fn effective<'a>(lines: impl Iterator<Item = (bool, &'a str)>) -> Codecs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_allow_gives_back_the_effect() {
+        let lines = [(false, "all"), (true, "ulaw,alaw"), (true, "g722"), (false, "alaw")];
+        assert_eq!(effective(lines.into_iter()).as_allow(), "ulaw,g722");
+        assert_eq!(effective([(true, "all"), (false, "g729")].into_iter()).as_allow(), "all,!g729");
+        assert_eq!(effective(std::iter::empty()).as_allow(), "");
+    }
 
     #[test]
     fn later_lines_override() {

@@ -9,7 +9,7 @@
 //! the way Asterisk reads them and the edit is kept only if it did exactly
 //! what was asked, to the object asked for, and nothing to any other object.
 
-mod codecs;
+pub mod codecs;
 mod create;
 mod diff;
 pub mod line;
@@ -132,6 +132,31 @@ impl fmt::Debug for Change {
             Change::Create(new) => write!(f, "Create({new:?})"),
             Change::CreateTrio { name, template, .. } => write!(f, "CreateTrio({name} from {template}, password {})", crate::secret::REDACTED),
             Change::Delete { target, trio, force } => write!(f, "Delete({target:?} trio={trio} force={force})"),
+        }
+    }
+}
+
+/// The change in an admin's words, secrets redacted: the audit log's summary.
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let of = |t: &Target| {
+            let kind = t.kind.as_deref().unwrap_or("object");
+            match t.scope {
+                Scope::Own => format!("{kind} {}", t.name),
+                Scope::Template => format!("the template of {kind} {}", t.name),
+            }
+        };
+        let items = |key: &str, items: &[String]| items.iter().map(|i| shown(key, i)).collect::<Vec<_>>().join(",");
+        match self {
+            Change::Set { target, key, value } => write!(f, "{}: set {key}={}", of(target), shown(key, value)),
+            Change::Unset { target, key } => write!(f, "{}: unset {key}", of(target)),
+            Change::Add { target, key, items: i } => write!(f, "{}: add {} to {key}", of(target), items(key, i)),
+            Change::Remove { target, key, items: i } => write!(f, "{}: remove {} from {key}", of(target), items(key, i)),
+            Change::Create(new) => write!(f, "create {} {} from ({})", new.kind, new.name, new.templates.join(",")),
+            Change::CreateTrio { name, template, .. } => write!(f, "create extension {name} (endpoint, auth, aor) from {template}, new password"),
+            Change::Delete { target, trio, force } => {
+                write!(f, "delete {}{}{}", of(target), if *trio { " with its auth and aor" } else { "" }, if *force { ", forced" } else { "" })
+            }
         }
     }
 }

@@ -1,0 +1,175 @@
+//! The dashboard's changes, as server functions: each check before an
+//! apply, and the applies themselves. An apply records the change and
+//! starts it, then sends the browser to the change's page, which follows
+//! it to its end: the same with and without JavaScript (a form posted
+//! without it is redirected as well). Paths are fixed, as in
+//! [`super::server_fns`].
+
+use crate::model::{ChangeList, ChangeReview, ChangeView, OptionField, TemplateChoice};
+use leptos::prelude::*;
+
+/// A check's outcome: the change, or why it is refused (shown in place).
+pub type Review = Result<ChangeReview, String>;
+
+#[cfg(feature = "ssr")]
+mod on_server {
+    use crate::pbx::{apply::ApplyError, editing::OptionEdit, EndpointPart, Pbx};
+    use crate::pjsip::edit::Scope;
+    use leptos::prelude::*;
+
+    pub fn pbx() -> Pbx {
+        expect_context::<Pbx>()
+    }
+
+    pub fn failed(e: ApplyError) -> ServerFnError {
+        ServerFnError::new(e.to_string())
+    }
+
+    pub fn edit<'a>(extension: &'a str, object: &str, option: &'a str, value: Option<&'a str>, scope: &str) -> Result<OptionEdit<'a>, String> {
+        let part = EndpointPart::parse(object).ok_or_else(|| format!("object is endpoint, aor or auth, not '{object}'"))?;
+        let scope = match scope {
+            "" | "own" => Scope::Own,
+            "template" => Scope::Template,
+            other => return Err(format!("scope is own or template, not '{other}'")),
+        };
+        Ok(OptionEdit { extension, part, option, value, scope })
+    }
+
+    /// The browser goes on to the change's page.
+    pub fn to_change(id: i64) {
+        leptos_axum::redirect(&crate::routes::change_href(id));
+    }
+}
+
+/// Every option an endpoint, an aor and an auth take: the three objects
+/// of an extension the dashboard edits.
+#[server(endpoint = "editing_fields")]
+pub async fn editing_fields() -> Result<FormFields, ServerFnError> {
+    use crate::pbx::editing::option_fields;
+    Ok(FormFields { endpoint: option_fields("endpoint"), aor: option_fields("aor"), auth: option_fields("auth") })
+}
+
+/// One option of an `endpoint`, `aor` or `auth`; `None` when Asterisk has no such option.
+#[server(endpoint = "option_field")]
+pub async fn field_of_option(object: String, option: String) -> Result<Option<OptionField>, ServerFnError> {
+    Ok(crate::pbx::editing::option_fields(&object).into_iter().find(|f| f.name.eq_ignore_ascii_case(&option)))
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FormFields {
+    pub endpoint: Vec<OptionField>,
+    pub aor: Vec<OptionField>,
+    pub auth: Vec<OptionField>,
+}
+
+impl FormFields {
+    /// `object` is `endpoint`, `aor` or `auth`.
+    pub fn of(&self, object: &str) -> &[OptionField] {
+        match object {
+            "endpoint" => &self.endpoint,
+            "aor" => &self.aor,
+            "auth" => &self.auth,
+            _ => &[],
+        }
+    }
+
+}
+
+/// One option's edit, checked. `value` absent: its own line goes.
+#[server(endpoint = "review_option")]
+pub async fn review_option(extension: String, object: String, option: String, value: Option<String>, scope: String) -> Result<Review, ServerFnError> {
+    let edit = match on_server::edit(&extension, &object, &option, value.as_deref(), &scope) {
+        Ok(e) => e,
+        Err(why) => return Ok(Err(why)),
+    };
+    Ok(on_server::pbx().review_option(&edit).await.map_err(|e| e.to_string()))
+}
+
+/// Applies one option's edit made on `version`; the browser goes on to the change.
+#[server(endpoint = "apply_option")]
+pub async fn apply_option(
+    extension: String,
+    object: String,
+    option: String,
+    value: Option<String>,
+    scope: Option<String>,
+    version: String,
+) -> Result<(), ServerFnError> {
+    use crate::pbx::{apply::Plan, Asked};
+    let pbx = on_server::pbx();
+    let edit = on_server::edit(&extension, &object, &option, value.as_deref(), scope.as_deref().unwrap_or("")).map_err(ServerFnError::new)?;
+    let changes = pbx.option_changes(&edit).map_err(on_server::failed)?;
+    let asked = Asked { action: "patch", endpoint: &extension };
+    let submitted = pbx.submit(asked, Plan::Edit(changes), Some(version)).await.map_err(on_server::failed)?;
+    on_server::to_change(submitted.id);
+    Ok(())
+}
+
+/// What "new extension" offers: the endpoint templates, and whether writes are on.
+#[server(endpoint = "extension_templates")]
+pub async fn extension_templates() -> Result<(Vec<TemplateChoice>, bool), ServerFnError> {
+    let pbx = on_server::pbx();
+    Ok((pbx.endpoint_templates(), pbx.writes()))
+}
+
+#[server(endpoint = "review_new_extension")]
+pub async fn review_new_extension(extension: String, template: String) -> Result<Review, ServerFnError> {
+    Ok(on_server::pbx().review_new_extension(&extension, &template).await.map_err(|e| e.to_string()))
+}
+
+/// Creates the extension as checked on `version`; its password is shown on the change's page, once.
+#[server(endpoint = "create_extension")]
+pub async fn create_extension(extension: String, template: String, version: String) -> Result<(), ServerFnError> {
+    let submitted = on_server::pbx().submit_new_extension(&extension, &template, Some(version)).await.map_err(on_server::failed)?;
+    on_server::to_change(submitted.id);
+    Ok(())
+}
+
+#[server(endpoint = "review_delete")]
+pub async fn review_delete(extension: String) -> Result<Review, ServerFnError> {
+    Ok(on_server::pbx().review_delete(&extension).await.map_err(|e| e.to_string()))
+}
+
+/// Deletes the extension as reviewed on `version`.
+#[server(endpoint = "delete_extension")]
+pub async fn delete_extension(extension: String, version: String) -> Result<(), ServerFnError> {
+    use crate::pbx::{apply::Plan, editing, Asked};
+    let plan = Plan::Edit(vec![editing::delete_extension(&extension)]);
+    let submitted = on_server::pbx().submit(Asked { action: "delete", endpoint: &extension }, plan, Some(version)).await.map_err(on_server::failed)?;
+    on_server::to_change(submitted.id);
+    Ok(())
+}
+
+/// The audit log, newest first, 50 a page; `None` when writes are off (no log).
+#[server(endpoint = "list_changes")]
+pub async fn list_changes(endpoint: Option<String>, before: Option<i64>) -> Result<Option<ChangeList>, ServerFnError> {
+    const PAGE: u32 = 50;
+    let pbx = on_server::pbx();
+    if !pbx.writes() {
+        return Ok(None);
+    }
+    let endpoint = endpoint.filter(|e| !e.is_empty());
+    let changes = pbx.changes(endpoint.as_deref(), before, PAGE).await.map_err(on_server::failed)?;
+    let next = (changes.len() == PAGE as usize).then(|| changes.last().map(|c| c.id)).flatten();
+    Ok(Some(ChangeList { status: "success".into(), changes, next }))
+}
+
+/// One change, with a created extension's password the first time it is asked after it is applied.
+#[server(endpoint = "get_change")]
+pub async fn get_change(id: i64) -> Result<Option<ChangeView>, ServerFnError> {
+    let pbx = on_server::pbx();
+    if !pbx.writes() {
+        return Ok(None);
+    }
+    let Some(entry) = pbx.change(id).await.map_err(on_server::failed)? else { return Ok(None) };
+    let password = (entry.result == "applied").then(|| pbx.reveal(id)).flatten();
+    Ok(Some(ChangeView { entry, password, writes: true }))
+}
+
+/// Puts back what change `id` wrote, as a change of its own.
+#[server(endpoint = "revert_change")]
+pub async fn revert_change(id: i64) -> Result<(), ServerFnError> {
+    let submitted = on_server::pbx().submit_revert(id).await.map_err(on_server::failed)?;
+    on_server::to_change(submitted.id);
+    Ok(())
+}

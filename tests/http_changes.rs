@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::serve::{get, request_with_body, Proc, Reply};
+use common::serve::{eventually, get, request, request_with_body, Proc, Reply};
 use std::path::Path;
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -128,4 +128,69 @@ fn every_refusal_has_its_status_and_writes_nothing() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(!r.text().contains("Preview-Secret-99") && r.text().contains("password=********"), "{}", r.text());
     assert!(!proc.log().contains("Preview-Secret-99"));
+}
+
+fn form(addr: &str, server_fn: &str, body: &str) -> Reply {
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        // What a browser sends when it posts a form without JavaScript.
+        ("Accept", "text/html,application/xhtml+xml"),
+        ("Referer", "http://127.0.0.1/endpoints/1001/edit"),
+    ];
+    request_with_body(addr, "POST", &format!("/api/{server_fn}"), &headers, body.as_bytes())
+}
+
+#[test]
+fn the_dashboards_forms_start_a_change_and_its_page_follows_it() {
+    let dir = common::config_copy();
+    let state = tempfile::tempdir().unwrap();
+    let (proc, addr) = serve(dir.path(), "on", state.path());
+    let before = files(dir.path());
+    let version = get(&addr, "/endpoints/1001/config").header("etag").unwrap().trim_matches('"').to_string();
+
+    // The review the page shows: a bad value is refused in words, not an error.
+    let body = "extension=1001&object=endpoint&option=dtmf_mode&value=loud&scope=";
+    let r = request_with_body(&addr, "POST", "/api/review_option", &[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], body.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["Err"].as_str().is_some_and(|e| e.contains("dtmf_mode")), "{}", r.text());
+
+    // Posted without JavaScript, the apply goes on to the change's page at once.
+    let r = form(&addr, "apply_option", &format!("extension=1001&object=endpoint&option=context&value=vip&scope=&version={version}"));
+    assert_eq!(r.status, 302, "{}", r.text());
+    let page = r.header("location").expect("a Location").to_string();
+    let id: i64 = page.strip_prefix("/changes/").and_then(|i| i.parse().ok()).unwrap_or_else(|| panic!("{page}"));
+    // With no AMI here it ends refused, and the entry says how far it got.
+    let entry = eventually(&addr, &page, "the change ends", |r| r.json()["result"] != "pending").json();
+    assert_eq!(entry["result"], "refused", "{entry}");
+    assert!(entry["detail"].as_str().unwrap().contains("nothing was written"), "{entry}");
+    assert_eq!(entry["summary"], "endpoint 1001: set context=vip");
+    assert_eq!(entry["steps"][0]["phase"], "validating", "{entry}");
+    assert!(entry.get("phase").is_none(), "{entry}");
+    assert_eq!(files(dir.path()), before);
+
+    // The same paths are pages for browsers; API clients keep their JSON.
+    let html = request(&addr, "GET", &page, &[("Accept", "text/html")]);
+    assert_eq!(html.status, 200);
+    assert!(html.text().contains("data-result=\"refused\"") && html.text().contains("Refused: nothing was written."), "{}", html.text());
+    let list = request(&addr, "GET", "/changes?endpoint=1001", &[("Accept", "text/html")]);
+    assert!(list.text().contains(&format!("data-change=\"{id}\"")), "{}", list.text());
+    assert_eq!(list.header("vary"), Some("accept"));
+    assert_eq!(get(&addr, "/changes").json()["changes"][0]["id"], id);
+    assert_eq!(request(&addr, "GET", "/changes/999", &[("Accept", "text/html")]).status, 404);
+
+    // Arguments the dashboard never sends are the client's mistake: 400s.
+    for (body, says) in [
+        (format!("extension=1001&object=trunk&option=context&value=vip&version={version}"), "object"),
+        (format!("extension=1001&object=auth&option=password&value=Form-Secret-77&version={version}"), "secret"),
+        (format!("extension=1001&object=endpoint&option=context&version={version}&scope=everywhere"), "scope"),
+    ] {
+        let r = form(&addr, "apply_option", &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert!(r.text().contains(says), "{body}: {}", r.text());
+    }
+    let r = request_with_body(&addr, "POST", "/api/apply_option", &[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], b"extension=1001");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(form(&addr, "revert_change", "id=999").status, 404);
+    assert_eq!(files(dir.path()), before);
+    assert!(!proc.log().contains("Form-Secret-77"));
 }

@@ -91,6 +91,25 @@ test.describe('on a real Asterisk', () => {
     await expect(page.getByTestId('apply')).toHaveCount(0);
   });
 
+  test('a value inherited from a template is overridden in the endpoint, or changed in the template by choice', async ({ page }) => {
+    await page.goto(`${REAL_PBX!.url}/endpoints/1005`);
+    const row = page.locator('[data-testid="endpoint-config"] tr[data-option="language"]');
+    await expect(row).toContainText('template phone');
+    await row.locator('summary').click();
+    await row.locator('input[name="value"]').fill('fr');
+    await row.getByRole('button', { name: 'Review change' }).click();
+    await expect(page.getByTestId('diff')).toContainText('+language=fr');
+    await expect(page.getByTestId('notes')).toHaveCount(0);
+
+    await page.goto(`${REAL_PBX!.url}/endpoints/1005`);
+    await row.locator('summary').click();
+    await row.locator('input[name="value"]').fill('fr');
+    await row.getByLabel(/the template phone/).check();
+    await row.getByRole('button', { name: 'Review change' }).click();
+    await expect(page.getByTestId('diff')).toContainText('-language=en');
+    await expect(page.getByTestId('notes')).toContainText(/changes template \[phone\].*\d+ object\(s\) inherit it/);
+  });
+
   test('a new extension registers with its password, then is deleted', async ({ page }) => {
     test.setTimeout(60_000);
     const problems = watchConsole(page);

@@ -11,6 +11,13 @@ use leptos::prelude::*;
 /// A check's outcome: the change, or why it is refused (shown in place).
 pub type Review = Result<ChangeReview, String>;
 
+/// How the server answers a refused change: its status and words. The
+/// server's edge provides it (its one mapping of errors to statuses), so a
+/// refusal gets the status the JSON API gives it, never a 500.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy)]
+pub struct Refusal(pub fn(crate::pbx::apply::ApplyError) -> (axum::http::StatusCode, String));
+
 #[cfg(feature = "ssr")]
 mod on_server {
     use crate::pbx::{apply::ApplyError, editing::OptionEdit, EndpointPart, Pbx};
@@ -22,7 +29,17 @@ mod on_server {
     }
 
     pub fn failed(e: ApplyError) -> ServerFnError {
-        ServerFnError::new(e.to_string())
+        let Some(super::Refusal(answer)) = use_context::<super::Refusal>() else { return ServerFnError::new(e.to_string()) };
+        let (status, detail) = answer(e);
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(status);
+        }
+        ServerFnError::new(detail)
+    }
+
+    /// Bad arguments: a 400, as on the JSON routes.
+    pub fn invalid(why: String) -> ServerFnError {
+        failed(ApplyError::Invalid(why))
     }
 
     pub fn edit<'a>(extension: &'a str, object: &str, option: &'a str, value: Option<&'a str>, scope: &str) -> Result<OptionEdit<'a>, String> {
@@ -97,7 +114,7 @@ pub async fn apply_option(
 ) -> Result<(), ServerFnError> {
     use crate::pbx::{apply::Plan, Asked};
     let pbx = on_server::pbx();
-    let edit = on_server::edit(&extension, &object, &option, value.as_deref(), scope.as_deref().unwrap_or("")).map_err(ServerFnError::new)?;
+    let edit = on_server::edit(&extension, &object, &option, value.as_deref(), scope.as_deref().unwrap_or("")).map_err(on_server::invalid)?;
     let changes = pbx.option_changes(&edit).map_err(on_server::failed)?;
     let asked = Asked { action: "patch", endpoint: &extension };
     let submitted = pbx.submit(asked, Plan::Edit(changes), Some(version)).await.map_err(on_server::failed)?;

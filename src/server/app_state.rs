@@ -61,9 +61,19 @@ impl AppState {
         let pbx = self.pbx.clone();
         let options = self.leptos_options.clone();
         let handler = leptos_axum::render_app_async_with_context(
-            move || provide_context(pbx.clone()),
+            move || provide_app_context(&pbx),
             move || crate::app::shell(options.clone()),
         );
         handler(req).await
     }
+}
+
+/// What the dashboard's pages and server functions find in context: the
+/// PBX, and how a refused change is answered (this edge's one mapping).
+pub fn provide_app_context(pbx: &crate::pbx::Pbx) {
+    provide_context(pbx.clone());
+    provide_context(crate::app::change_fns::Refusal(|e| {
+        let e = super::error::ApiError::from(e);
+        (e.status(), e.to_string())
+    }));
 }

@@ -113,6 +113,12 @@ fn record((id, applied): (i64, Applied), password: Option<String>, status: Statu
     res
 }
 
+/// A page to browsers, JSON to the others: caches must tell them apart.
+fn varied(mut res: Response) -> Response {
+    res.headers_mut().append(header::VARY, HeaderValue::from_static("accept"));
+    res
+}
+
 fn answer(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -261,16 +267,16 @@ pub async fn list(
     req: axum::extract::Request,
 ) -> Response {
     if super::negotiate::wants_html(req.headers()) {
-        return state.render_page(req).await;
+        return varied(state.render_page(req).await);
     }
-    answer(async {
+    varied(answer(async {
         let axum::extract::Query(q) = query.map_err(|e| ApiError::Invalid(e.body_text()))?;
         let limit = q.limit.unwrap_or(50).clamp(1, 200);
         let changes = state.pbx.changes(q.endpoint.as_deref(), q.before, limit).await?;
         let next = (changes.len() == limit as usize).then(|| changes.last().map(|c| c.id)).flatten();
         Ok(Json(ChangeList { status: "success".into(), changes, next }).into_response())
     }
-    .await)
+    .await))
 }
 
 /// One change of the audit log.
@@ -282,14 +288,14 @@ pub async fn list(
     ))]
 pub async fn one(State(state): State<AppState>, id: Result<Path<i64>, PathRejection>, req: axum::extract::Request) -> Response {
     if super::negotiate::wants_html(req.headers()) {
-        return state.render_page(req).await;
+        return varied(state.render_page(req).await);
     }
-    answer(async {
+    varied(answer(async {
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
         let entry = state.pbx.change(id).await?.ok_or(ApiError::NoSuchChange)?;
         Ok(Json(entry).into_response())
     }
-    .await)
+    .await))
 }
 
 /// Undoes an applied change: its files' previous versions are put back

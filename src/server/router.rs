@@ -12,7 +12,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use std::time::Duration;
 use tower::ServiceBuilder;
@@ -49,7 +48,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::METRICS, get(metrics::scrape))
         .route(routes::EVENTS, get(events::events))
         .merge(openapi::routes())
-        .leptos_routes_with_context(&state, pages, move || provide_context(pbx.clone()), move || {
+        .leptos_routes_with_context(&state, pages, move || super::app_state::provide_app_context(&pbx), move || {
             crate::app::shell(shell_options.clone())
         })
         .fallback(api::fallback)

@@ -110,6 +110,21 @@ test.describe('on a real Asterisk', () => {
     await expect(page.getByTestId('notes')).toContainText(/changes template \[phone\].*\d+ object\(s\) inherit it/);
   });
 
+  test('a change Asterisk refuses is rolled back, and the page says why', async ({ page }) => {
+    // ISPBX's checks pass it (the file is looked for on Asterisk's disk); Asterisk keeps the old endpoint.
+    await page.goto(`${REAL_PBX!.url}/endpoints/1006/edit?object=endpoint&option=dtls_cert_file&value=/nonexistent/ispbx-e2e.pem`);
+    await hydrated(page);
+    await page.getByTestId('apply').click();
+    await expect(page).toHaveURL(/\/changes\/\d+$/);
+    await expect(page.getByTestId('result')).toHaveAttribute('data-result', 'rolled_back');
+    await expect(page.locator('[data-testid="steps"] li[data-phase="rolling_back"]')).toHaveAttribute('data-state', 'done');
+    await expect(page.locator('[data-testid="steps"] li[data-phase="verifying"]')).toHaveAttribute('data-state', 'failed');
+    await expect(page.getByTestId('detail')).toContainText('dtls_cert_file');
+    await expect(page.locator('[data-testid="verification"] tr[data-ok="false"]')).toContainText('dtls_cert_file');
+    await expect(page.getByTestId('revert')).toHaveCount(0);
+    await screenshot(page, 'change-rolled-back');
+  });
+
   test('a new extension registers with its password, then is deleted', async ({ page }) => {
     test.setTimeout(60_000);
     const problems = watchConsole(page);

@@ -202,6 +202,10 @@ impl AmiClient {
     }
 
     async fn call(&self, action: Action, list: bool) -> Result<Reply, AmiError> {
+        self.call_within(action, list, self.timeout).await
+    }
+
+    async fn call_within(&self, action: Action, list: bool, timeout: Duration) -> Result<Reply, AmiError> {
         action.validate()?;
         let id = format!("ispbx-{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let (reply, rx) = oneshot::channel();
@@ -209,12 +213,12 @@ impl AmiClient {
             .send(Command::Send { action, id: id.clone(), list, reply })
             .await
             .map_err(|_| AmiError::Closed)?;
-        match tokio::time::timeout(self.timeout, rx).await {
+        match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(r)) => r,
             Ok(Err(_)) => Err(AmiError::Closed),
             Err(_) => {
                 let _ = self.tx.send(Command::Cancel(id)).await;
-                Err(AmiError::Timeout(self.timeout))
+                Err(AmiError::Timeout(timeout))
             }
         }
     }
@@ -222,6 +226,12 @@ impl AmiClient {
     /// An action with a single response. `Response: Error` is returned as a message, not an error.
     pub async fn action(&self, action: Action) -> Result<Message, AmiError> {
         Ok(self.call(action, false).await?.response)
+    }
+
+    /// [`AmiClient::action`] for an action Asterisk answers only when it is
+    /// done, however long that takes (`Reload` of a large config).
+    pub async fn action_within(&self, action: Action, timeout: Duration) -> Result<Message, AmiError> {
+        Ok(self.call_within(action, false, timeout).await?.response)
     }
 
     /// An event-list action: its items, without the `…Complete` event.

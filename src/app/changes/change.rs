@@ -174,7 +174,8 @@ fn ChangePanel(e: ChangeEntry, password: Option<String>) -> impl IntoView {
             </div>
         }
     });
-    let diff = (!e.diff.is_empty()).then(|| view! { <h2>"Written"</h2><pre class="diff" data-testid="diff">{e.diff.clone()}</pre> });
+    let written = if e.result == "rolled_back" { "Written, then put back" } else { "Written" };
+    let diff = (!e.diff.is_empty()).then(|| view! { <h2>{written}</h2><pre class="diff" data-testid="diff">{e.diff.clone()}</pre> });
     let lead = match e.result.as_str() {
         "pending" if running => "Running: each step shows as it ends.",
         "pending" => "Recorded as pending, and no longer running: the server that ran it stopped before it ended. Look at the files and at Asterisk.",

@@ -39,10 +39,84 @@ pub enum Command {
         #[command(subcommand)]
         command: PjsipCommand,
     },
+    /// The accounts that may log in to the dashboard and the API.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// API tokens for third-party frontends (`Authorization: Bearer …`).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+        #[command(flatten)]
+        state: StateArgs,
+    },
     /// Development and demo tool, not for production: a simulated PBX that
     /// speaks AMI, built from a pjsip.conf. Phones register, unregister and
     /// call through the SimRegister/SimUnregister/SimCall/SimHangup actions.
     Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    /// The state directory, where the accounts are kept [default: $XDG_STATE_HOME/ispbx or ~/.local/state/ispbx].
+    #[arg(long, env = "ISPBX_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl StateArgs {
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(default_state_dir)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Viewer,
+    Admin,
+}
+
+impl From<RoleArg> for ispbx::model::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Viewer => ispbx::model::Role::Viewer,
+            RoleArg::Admin => ispbx::model::Role::Admin,
+        }
+    }
+}
+
+/// Passwords are read from a prompt, or from the first line of stdin when
+/// it is not a terminal: never from a flag (it would show in `ps`).
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account.
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
+        role: RoleArg,
+    },
+    /// Change an account's password.
+    Passwd { name: String },
+    /// List the accounts and their roles.
+    List,
+    /// Remove an account; its sessions end with it.
+    Remove { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is printed alone on stdout, this once.
+    Create {
+        name: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
+        role: RoleArg,
+    },
+    /// List the tokens (never their values), when each was last used.
+    List,
+    /// Revoke a token: it is refused from now on.
+    Revoke { name: String },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,7 @@
 //! `ispbx`: the server (`serve`, the default), the pjsip.conf tools, and the
 //! AMI simulator for development and demos.
 
+mod account_cmd;
 mod cli;
 mod edit_cmd;
 
@@ -18,6 +19,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Pjsip { command }) => pjsip(command),
         Some(Command::Simulate(args)) => block_on(simulate(args)),
+        Some(Command::User { command, state }) => block_on(account_cmd::user(command, state)),
+        Some(Command::Token { command, state }) => block_on(account_cmd::token(command, state)),
         Some(Command::Serve(args)) => block_on(serve(args)),
         None => block_on(serve(cli.serve)),
     }

@@ -467,3 +467,40 @@ pub struct ChangeView {
     pub password: Option<String>,
     pub writes: bool,
 }
+
+/// What an account or an API token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads everything a page or the API shows (secrets never).
+    Viewer,
+    /// Also changes the config, and manages accounts and tokens.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "viewer" => Some(Role::Viewer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Who is asking: an account, a token, or nobody (anonymous read).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The account's or the token's name; empty for anonymous read.
+    pub name: String,
+    pub role: Role,
+    /// `session`, `token` or `anonymous`.
+    pub via: String,
+}

@@ -8,19 +8,13 @@
 //! change nobody recorded.
 
 use crate::model::{ChangeEntry, Verification};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 
-/// The database file in the state directory.
-pub const FILE: &str = "ispbx.db";
-
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    #[error("cannot open the audit log {path}: {source}")]
-    Open { path: PathBuf, source: sqlx::Error },
-    #[error("cannot create the state directory {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Db(#[from] super::db::DbError),
     #[error("the audit log: {0}")]
     Query(#[from] sqlx::Error),
 }
@@ -58,47 +52,17 @@ pub struct Outcome<'a> {
     pub backups: &'a [(PathBuf, PathBuf)],
 }
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    actor TEXT,
-    action TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    result TEXT NOT NULL,
-    detail TEXT,
-    diff TEXT NOT NULL DEFAULT '',
-    verification TEXT,
-    version_before TEXT,
-    version_after TEXT,
-    backups TEXT
-)";
-
 const COLUMNS: &str = "id, at, actor, action, endpoint, summary, result, detail, diff, verification, version_before, version_after";
 
 impl AuditLog {
-    /// Opens (or creates) the log in `state_dir`, readable by its owner only.
+    /// Opens (or creates) the state database in `state_dir` (see [`super::db`]).
     pub async fn open(state_dir: &Path) -> Result<AuditLog, AuditError> {
-        std::fs::create_dir_all(state_dir).map_err(|source| AuditError::Dir { path: state_dir.to_path_buf(), source })?;
-        let path = state_dir.join(FILE);
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // An entry is on disk when `record` returns.
-            .synchronous(SqliteSynchronous::Full);
-        let open = |source| AuditError::Open { path: path.clone(), source };
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open)?;
-        sqlx::query(SCHEMA).execute(&pool).await.map_err(open)?;
-        sqlx::query("CREATE INDEX IF NOT EXISTS changes_endpoint ON changes (endpoint, id)").execute(&pool).await.map_err(open)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for f in [path.clone(), state_dir.join(format!("{FILE}-wal")), state_dir.join(format!("{FILE}-shm"))] {
-                let _ = std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600));
-            }
-        }
-        Ok(AuditLog { pool })
+        Ok(AuditLog::new(super::db::open(state_dir).await?))
+    }
+
+    /// The log in an open state database.
+    pub fn new(pool: SqlitePool) -> AuditLog {
+        AuditLog { pool }
     }
 
     /// Records a change as pending; returns its id.
@@ -106,7 +70,7 @@ impl AuditLog {
         let row = sqlx::query(
             "INSERT INTO changes (at, actor, action, endpoint, summary, result, version_before) VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id",
         )
-        .bind(now())
+        .bind(super::db::now())
         .bind(asked.actor)
         .bind(asked.action)
         .bind(asked.endpoint)
@@ -180,21 +144,9 @@ fn entry(row: &sqlx::sqlite::SqliteRow) -> Result<ChangeEntry, AuditError> {
     })
 }
 
-/// UTC, RFC 3339, from the system clock.
-fn now() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        let t = now();
-        assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
-        assert!(t.starts_with("20"), "{t}");
-    }
 
     #[tokio::test]
     async fn a_change_is_pending_then_has_its_outcome_and_lists_newest_first() {

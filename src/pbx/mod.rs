@@ -7,9 +7,11 @@
 //! - `live`: the AMI state as one shared snapshot;
 //! - `endpoints`: config + live state → the endpoint answers of [`crate::model`].
 
+pub mod accounts;
 pub mod apply;
 pub mod audit;
 pub mod config_store;
+pub mod db;
 pub mod editing;
 pub mod feed;
 mod endpoints;

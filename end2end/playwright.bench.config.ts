@@ -1,5 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import base from './playwright.config';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 // The dashboard against a generated 5,000-endpoint PBX (scripts/bench-dashboard.sh
@@ -35,6 +37,8 @@ export default defineConfig({
         ISPBX_AMI_ADDR: `127.0.0.1:${SIM}`,
         ISPBX_AMI_USERNAME: 'bench',
         ISPBX_AMI_SECRET: 'bench-sim-secret',
+        ISPBX_ANONYMOUS_READ: 'on',
+        ISPBX_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'ispbx-bench-')),
       },
     },
   ],

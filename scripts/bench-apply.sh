@@ -26,7 +26,8 @@ bench() {
   local t0 t1; t0=$(date +%s.%N)
   "$AST" -C "$state/asterisk.conf" -rx "module reload res_pjsip.so" >/dev/null
   t1=$(date +%s.%N)
-  ISPBX_PJSIP_CONF="$state/etc/pjsip.conf" ISPBX_LISTEN="127.0.0.1:$http" ISPBX_AMI_ADDR="127.0.0.1:$ami" \
+  local token; token=$(ISPBX_STATE_DIR="$state/ispbx" "$BIN" token create bench --role admin)
+  ISPBX_PJSIP_CONF="$state/etc/pjsip.conf" ISPBX_LISTEN="127.0.0.1:$http" ISPBX_AMI_ADDR="127.0.0.1:$ami" ISPBX_ANONYMOUS_READ=on \
     ISPBX_AMI_USERNAME=ispbx ISPBX_AMI_SECRET=ispbx-test-ami-secret ISPBX_WRITES=on ISPBX_STATE_DIR="$state/ispbx" \
     ISPBX_REQUEST_TIMEOUT=30 RUST_LOG=warn,ispbx::pbx::apply=info "$BIN" serve 2>"$state/serve.log" &
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$http/readyz" >/dev/null && break; sleep 0.1; done
@@ -34,7 +35,7 @@ bench() {
   for i in $(seq "${CHANGES:-10}"); do
     local etag; etag=$(curl -sfI "http://127.0.0.1:$http/endpoints/$ext/config" -H 'Accept: application/json' | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
     local out; out=$(curl -s -o "$state/answer.json" -w '%{http_code} %{time_total}' -X PATCH "http://127.0.0.1:$http/endpoints/$ext/config" \
-      -H 'Content-Type: application/json' -H "If-Match: $etag" -d "{\"set\": {\"context\": \"bench-$i\"}}")
+      -H 'Content-Type: application/json' -H "Authorization: Bearer $token" -H "If-Match: $etag" -d "{\"set\": {\"context\": \"bench-$i\"}}")
     [ "${out%% *}" = 200 ] || { echo "$name: change $i answered ${out%% *}: $(cat "$state/answer.json")" >&2; exit 1; }
     times+=("${out#* }")
   done

@@ -59,6 +59,7 @@ run() {
   PIDS+=($!)
   local ami; ami=$(wait_for "$WORK/sim-$name.log" "speaks AMI on ")
   ISPBX_LISTEN=127.0.0.1:0 ISPBX_PJSIP_CONF="$conf" ISPBX_AMI_ADDR="$ami" ISPBX_AMI_USERNAME=load \
+    ISPBX_ANONYMOUS_READ=on ISPBX_STATE_DIR="$WORK/state-$name" \
     ISPBX_AMI_SECRET="$SECRET" RUST_LOG=warn,ispbx=info "$BIN" serve >"$WORK/serve-$name.log" 2>&1 &
   PIDS+=($!)
   local http; http=$(wait_for "$WORK/serve-$name.log" "listening on http://")

@@ -27,8 +27,11 @@ trap 'exit 143' TERM
 
 export ISPBX_SITE_ROOT="${ISPBX_SITE_ROOT:-$ROOT/target/site}"
 if [ -z "${ISPBX_PJSIP_CONF:-}" ]; then
-  # No Asterisk configured: the sample PBX, made live by the simulator.
+  # No Asterisk configured: the sample PBX, made live by the simulator, for
+  # anyone on this machine to look at without logging in (loopback only: the
+  # server refuses anonymous read elsewhere unless told it is public).
   export ISPBX_PJSIP_CONF="$ROOT/examples/sample-pbx/pjsip.conf"
+  export ISPBX_ANONYMOUS_READ="${ISPBX_ANONYMOUS_READ:-on}"
   if [ -z "${ISPBX_AMI_USERNAME:-}" ]; then
     export ISPBX_AMI_ADDR=127.0.0.1:15038 ISPBX_AMI_USERNAME=ispbx-demo
     export ISPBX_AMI_SECRET="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"

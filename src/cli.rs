@@ -349,9 +349,20 @@ pub struct ServeArgs {
     #[arg(long, env = "ISPBX_WRITES", value_parser = on_off, default_value = "off", value_name = "on|off")]
     pub writes: bool,
 
-    /// Where backups of changed files are kept [default: $XDG_STATE_HOME/ispbx or ~/.local/state/ispbx].
+    /// The state directory: accounts, sessions, the audit log, backups of
+    /// changed files [default: $XDG_STATE_HOME/ispbx or ~/.local/state/ispbx].
     #[arg(long, env = "ISPBX_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+
+    /// Let anyone read the dashboard and the API without logging in (the
+    /// specification's behaviour). Changes still need an admin.
+    #[arg(long, env = "ISPBX_ANONYMOUS_READ", value_parser = on_off, default_value = "off", value_name = "on|off")]
+    pub anonymous_read: bool,
+
+    /// Allow anonymous read on an address other than loopback: anyone who
+    /// can reach the port sees who is registered from where.
+    #[arg(long = "i-know-this-is-public", env = "ISPBX_ANONYMOUS_READ_PUBLIC")]
+    pub anonymous_read_public: bool,
 
     /// Origins allowed to call the API from a browser (comma-separated). None by default.
     #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',')]

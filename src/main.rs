@@ -133,26 +133,53 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }));
     }
 
+    if args.anonymous_read && !addr.ip().is_loopback() && !args.anonymous_read_public {
+        tracing::error!(
+            "anonymous read on {addr} would show anyone who can reach it who is registered from where: \
+             listen on loopback, turn anonymous read off, or say --i-know-this-is-public"
+        );
+        return ExitCode::FAILURE;
+    }
+    let state_dir = args.state_dir.clone().unwrap_or_else(cli::default_state_dir);
+    let db = match ispbx::pbx::db::open(&state_dir).await {
+        Ok(db) => db,
+        Err(e) => {
+            tracing::error!("accounts and sessions are kept in the state directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let accounts = match first_account(db.clone()).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("the accounts: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut pbx = Pbx::new(config, live);
     if args.writes {
-        let state_dir = args.state_dir.clone().unwrap_or_else(cli::default_state_dir);
         tracing::info!(state_dir = %state_dir.display(), "writes are on: changes are verified on Asterisk or undone");
-        let audit = match ispbx::pbx::audit::AuditLog::open(&state_dir).await {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!("writes are on, so every change must be recorded: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir), audit);
+        let audit = ispbx::pbx::audit::AuditLog::new(db.clone());
+        pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir.clone()), audit);
     }
-    let state = AppState::new(leptos_options, pbx);
+    let sessions = match ispbx::server::auth::sessions(db, false).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("sessions: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.anonymous_read {
+        tracing::warn!("anonymous read is on: anyone who reaches {addr} reads the dashboard and the API");
+    }
+    let access = ispbx::server::auth::Access { accounts, anonymous_read: args.anonymous_read };
+    let state = AppState::new(leptos_options, pbx, access);
     let streams = state.stopping.clone();
     let app = router::router(
         state,
         &router::RouterOptions {
             request_timeout: args.request_timeout(),
             cors_origins: args.cors_origins.clone(),
+            sessions,
         },
     );
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -164,12 +191,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     // The bound address, not the asked one: port 0 picks a free port (tests do).
     let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |a| a.to_string());
+    let stop = stop_requested();
     tracing::info!("ISPBX Manager listening on http://{bound} (pjsip.conf: {})", args.pjsip_conf.display());
     // On SIGTERM or Ctrl-C: no new connections, requests in flight get up to
     // the request timeout to finish, then whatever is left is closed.
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
-        stop_requested().await;
+        stop.await;
         tracing::info!("stopping: finishing requests in flight");
         // Event streams send their last event and end, rather than wait for the bound.
         streams.cancel();
@@ -226,6 +254,7 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let stop = stop_requested();
     eprintln!(
         "ispbx simulate: a simulated PBX ({} endpoints) speaks AMI on {} (user {})",
         cfg.objects_of("endpoint").count(),
@@ -234,24 +263,45 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
     );
     let shutdown = tokio_util::sync::CancellationToken::new();
     let serving = tokio::spawn(sim.serve(listener, shutdown.clone()));
-    stop_requested().await;
+    stop.await;
     shutdown.cancel();
     let _ = serving.await;
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C, or SIGTERM from a supervisor (systemd, a script): both stop cleanly.
-async fn stop_requested() {
+/// Ctrl-C, or SIGTERM from a supervisor (systemd, a script): both stop
+/// cleanly. Listened for from the moment this is called, not from the first
+/// poll of what it returns: a signal sent as soon as the server says it
+/// listens must not find the default action (death) still in place.
+fn stop_requested() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
     }
+}
+
+/// The accounts; on a first start with none, an `admin` with a random
+/// password, told once on stderr (only its hash is kept).
+async fn first_account(db: sqlx::SqlitePool) -> Result<ispbx::pbx::accounts::Accounts, ispbx::pbx::accounts::AccountError> {
+    use ispbx::pbx::accounts::{random_secret, Accounts};
+    let accounts = Accounts::new(db).await?;
+    if accounts.is_empty().await? {
+        let password = random_secret(20)?;
+        accounts.add_user("admin", ispbx::model::Role::Admin, &password).await?;
+        eprintln!("ispbx: no account existed, so one was made: user 'admin', password {password}");
+        eprintln!("ispbx: this is the only time it is shown; change it with `ispbx user passwd admin`");
+    }
+    Ok(accounts)
 }

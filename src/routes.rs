@@ -40,11 +40,16 @@ pub const ENDPOINT_EDIT: &str = "/endpoints/{extension}/edit";
 pub const ENDPOINT_DELETE: &str = "/endpoints/{extension}/delete";
 /// A new extension from a template. Not under `/endpoints/`: an endpoint may be named `new`.
 pub const NEW_EXTENSION: &str = "/new-extension";
+/// The login page (GET) and the form it posts (POST).
+pub const LOGIN: &str = "/login";
+pub const LOGOUT: &str = "/logout";
 /// The path parameter naming a change.
 pub const CHANGE_ID: &str = "id";
 
 /// Paths that answer JSON to API clients and a page to browsers.
 pub const NEGOTIATED: [&str; 6] = [ROOT, ENDPOINTS, ENDPOINT, ENDPOINT_CONFIG, CHANGES, CHANGE];
+/// Pages served by a handler of their own (which also takes their POST).
+pub const HANDLED: [&str; 1] = [LOGIN];
 
 /// Everything but RFC 3986's unreserved characters, so a name with `/`, `?`,
 /// `#` or spaces stays one path segment.

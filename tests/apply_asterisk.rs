@@ -111,7 +111,8 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
 }
 
 /// `ispbx serve` with writes on, on the config Asterisk runs, once connected.
-fn serve_writable(ast: &Asterisk, state: &std::path::Path) -> (common::serve::Proc, String) {
+fn serve_writable(ast: &Asterisk, state: &std::path::Path) -> (common::serve::Proc, String, String) {
+    let token = common::admin_token(state);
     let conf = ast.pjsip_conf();
     let ami = ast.ami_addr();
     let proc = common::serve::Proc::spawn(
@@ -130,11 +131,12 @@ fn serve_writable(ast: &Asterisk, state: &std::path::Path) -> (common::serve::Pr
     let rest = proc.wait_for("listening on http://");
     let addr = rest.split_whitespace().next().unwrap().to_string();
     common::serve::eventually(&addr, "/endpoints", "AMI connected", |r| r.status == 200 && r.json()["ami"]["connected"] == true);
-    (proc, addr)
+    (proc, addr, token)
 }
 
-fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> common::serve::Reply {
-    let mut h = vec![("Content-Type", "application/json"), ("Accept", "application/json")];
+fn send(addr: &str, token: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> common::serve::Reply {
+    let bearer = format!("Bearer {token}");
+    let mut h = vec![("Content-Type", "application/json"), ("Accept", "application/json"), ("Authorization", bearer.as_str())];
     h.extend_from_slice(headers);
     common::serve::request_with_body(addr, method, target, &h, body.as_bytes())
 }
@@ -143,11 +145,11 @@ fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: 
 fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     let Some(ast) = Asterisk::start() else { return };
     let state = tempfile::tempdir().unwrap();
-    let (proc, addr) = serve_writable(&ast, state.path());
+    let (proc, addr, token) = serve_writable(&ast, state.path());
 
     let config = common::serve::get(&addr, "/endpoints/1001/config");
     let etag = config.header("etag").unwrap().to_string();
-    let r = send(&addr, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"allow": "g722,ulaw", "language": "fr"}}"#);
+    let r = send(&addr, &token, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"allow": "g722,ulaw", "language": "fr"}}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let record = r.json();
     assert!(record["verification"]["checks"].as_array().unwrap().iter().any(|c| c["option"] == "allow" && c["ok"] == true), "{record}");
@@ -158,11 +160,11 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     assert_eq!(logged["verification"], record["verification"]);
     assert!(ast.cli("pjsip show endpoint 1001").contains("(g722|ulaw)"));
     // The same If-Match again: the config is no longer that version.
-    let again = send(&addr, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"language": "de"}}"#);
+    let again = send(&addr, &token, "PATCH", "/endpoints/1001/config", &[("If-Match", &etag)], r#"{"set": {"language": "de"}}"#);
     assert_eq!(again.status, 409, "{}", again.text());
 
     // An aor's option, compared with the PJSIPShowAors list Asterisk gives after the reload.
-    let r = send(&addr, "PATCH", "/endpoints/1001/config", &[], r#"{"object": "aor", "set": {"max_contacts": 3}}"#);
+    let r = send(&addr, &token, "PATCH", "/endpoints/1001/config", &[], r#"{"object": "aor", "set": {"max_contacts": 3}}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let checks = r.json()["verification"]["checks"].clone();
     assert!(checks.as_array().unwrap().iter().any(|c| c["kind"] == "aor" && c["option"] == "max_contacts" && c["found"] == "3" && c["ok"] == true), "{checks}");
@@ -170,21 +172,21 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     // Reverting: the files as they were before it, and Asterisk with them.
     let users = ast.etc().join("pjsip_users.conf");
     let before_patch = std::fs::read(&users).unwrap();
-    let r = send(&addr, "PATCH", "/endpoints/1003/config", &[], r#"{"set": {"allow": "gsm"}}"#);
+    let r = send(&addr, &token, "PATCH", "/endpoints/1003/config", &[], r#"{"set": {"allow": "gsm"}}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let patched = r.json()["id"].clone();
     assert!(ast.cli("pjsip show endpoint 1003").contains("(gsm)"));
     // An older change than the newest cannot be reverted while a later one stands.
-    let older = send(&addr, "POST", &format!("/changes/{}/revert", record["id"]), &[], "");
+    let older = send(&addr, &token, "POST", &format!("/changes/{}/revert", record["id"]), &[], "");
     assert_eq!(older.status, 409, "{}", older.text());
-    let r = send(&addr, "POST", &format!("/changes/{patched}/revert"), &[], "");
+    let r = send(&addr, &token, "POST", &format!("/changes/{patched}/revert"), &[], "");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(std::fs::read(&users).unwrap(), before_patch, "the revert put back other bytes");
     assert!(!ast.cli("pjsip show endpoint 1003").contains("(gsm)"));
     assert_eq!(common::serve::get(&addr, "/changes").json()["changes"][0]["action"], "revert");
-    assert_eq!(send(&addr, "POST", "/changes/99999/revert", &[], "").status, 404);
+    assert_eq!(send(&addr, &token, "POST", "/changes/99999/revert", &[], "").status, 404);
 
-    let r = send(&addr, "POST", "/endpoints", &[], r#"{"extension": "1078", "template": "phone"}"#);
+    let r = send(&addr, &token, "POST", "/endpoints", &[], r#"{"extension": "1078", "template": "phone"}"#);
     assert_eq!(r.status, 201, "{}", r.text());
     let password = r.json()["password"].as_str().expect("the password, once").to_string();
     assert!(password.len() >= 20);
@@ -201,10 +203,10 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     let racers: Vec<_> = ["staff", "sales"]
         .into_iter()
         .map(|context| {
-            let (addr, etag) = (addr.clone(), etag.clone());
+            let (addr, etag, token) = (addr.clone(), etag.clone(), token.clone());
             std::thread::spawn(move || {
                 let body = format!(r#"{{"set": {{"context": "{context}"}}}}"#);
-                (context, send(&addr, "PATCH", "/endpoints/1002/config", &[("If-Match", &etag)], &body).status)
+                (context, send(&addr, &token, "PATCH", "/endpoints/1002/config", &[("If-Match", &etag)], &body).status)
             })
         })
         .collect();
@@ -214,7 +216,7 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     let winner = outcomes[0].0;
     assert!(ast.cli("pjsip show endpoint 1002").contains(&format!(": {winner}")), "{}", ast.cli("pjsip show endpoint 1002"));
 
-    let r = send(&addr, "DELETE", "/endpoints/1078", &[], "");
+    let r = send(&addr, &token, "DELETE", "/endpoints/1078", &[], "");
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(!ast.cli("pjsip show endpoints").contains(" 1078"));
     // Asterisk's own view follows from its Reload event.

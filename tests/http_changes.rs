@@ -20,8 +20,10 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// `ispbx serve` on `dir` with no AMI user, writes as `writes` says.
-fn serve(dir: &Path, writes: &str, state: &Path) -> (Proc, String) {
+/// `ispbx serve` on `dir` with no AMI user, writes as `writes` says, and an
+/// admin token for it.
+fn serve(dir: &Path, writes: &str, state: &Path) -> (Proc, String, String) {
+    let token = common::admin_token(state);
     let conf = dir.join("pjsip.conf");
     let proc = Proc::spawn(
         &["serve"],
@@ -33,11 +35,12 @@ fn serve(dir: &Path, writes: &str, state: &Path) -> (Proc, String) {
         ],
     );
     let rest = proc.wait_for("listening on http://");
-    (proc, rest.split_whitespace().next().unwrap().to_string())
+    (proc, rest.split_whitespace().next().unwrap().to_string(), token)
 }
 
-fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut h = vec![("Content-Type", "application/json"), ("Accept", "application/json")];
+fn send(addr: &str, token: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let bearer = format!("Bearer {token}");
+    let mut h = vec![("Content-Type", "application/json"), ("Accept", "application/json"), ("Authorization", bearer.as_str())];
     h.extend_from_slice(headers);
     request_with_body(addr, method, target, &h, body.as_bytes())
 }
@@ -50,18 +53,18 @@ fn detail(r: &Reply) -> String {
 fn writes_are_off_unless_asked_and_a_preview_needs_none() {
     let dir = common::config_copy();
     let state = tempfile::tempdir().unwrap();
-    let (_p, addr) = serve(dir.path(), "off", state.path());
+    let (_p, addr, token) = serve(dir.path(), "off", state.path());
     let before = files(dir.path());
     for (method, target, body) in [
         ("PATCH", "/endpoints/1001/config", r#"{"set": {"context": "vip"}}"#),
         ("POST", "/endpoints", r#"{"extension": "1077", "template": "phone"}"#),
         ("DELETE", "/endpoints/1001", ""),
     ] {
-        let r = send(&addr, method, target, &[], body);
+        let r = send(&addr, &token, method, target, &[], body);
         assert_eq!(r.status, 403, "{method} {target}: {}", r.text());
         assert!(detail(&r).contains("ISPBX_WRITES=on"), "{}", r.text());
     }
-    let r = send(&addr, "POST", "/changes/preview", &[], r#"{"extension": "1001", "set": {"context": "vip"}}"#);
+    let r = send(&addr, &token, "POST", "/changes/preview", &[], r#"{"extension": "1001", "set": {"context": "vip"}}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let diff = r.json()["diff"].as_str().unwrap().to_string();
     assert!(diff.contains("+context=vip"), "{diff}");
@@ -76,7 +79,7 @@ type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str, u16, &'a s
 fn every_refusal_has_its_status_and_writes_nothing() {
     let dir = common::config_copy();
     let state = tempfile::tempdir().unwrap();
-    let (proc, addr) = serve(dir.path(), "on", state.path());
+    let (proc, addr, token) = serve(dir.path(), "on", state.path());
     let before = files(dir.path());
 
     let config = get(&addr, "/endpoints/1001/config");
@@ -96,7 +99,7 @@ fn every_refusal_has_its_status_and_writes_nothing() {
         ("DELETE", "/endpoints/nobody", &[], "", 404, "Extension not found"),
     ];
     for (method, target, headers, body, status, says) in cases {
-        let r = send(&addr, method, target, headers, body);
+        let r = send(&addr, &token, method, target, headers, body);
         assert_eq!(r.status, status, "{method} {target} {body}: {}", r.text());
         assert!(detail(&r).contains(says), "{method} {target} {body}: {}", r.text());
         assert_eq!(files(dir.path()), before, "{method} {target} {body} wrote");
@@ -120,18 +123,20 @@ fn every_refusal_has_its_status_and_writes_nothing() {
     assert_eq!(get(&addr, "/changes?limit=lots").status, 400);
 
     for bad in [r#"{"set": {"context": "vip"}}"#, r#"{"extension": "1001", "sett": {}}"#, r#"{"extension": 1001}"#] {
-        let r = send(&addr, "POST", "/changes/preview", &[], bad);
+        let r = send(&addr, &token, "POST", "/changes/preview", &[], bad);
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
     }
     // A password asked for in a preview is not shown back.
-    let r = send(&addr, "POST", "/changes/preview", &[], r#"{"extension": "1001", "object": "auth", "set": {"password": "Preview-Secret-99"}}"#);
+    let r = send(&addr, &token, "POST", "/changes/preview", &[], r#"{"extension": "1001", "object": "auth", "set": {"password": "Preview-Secret-99"}}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(!r.text().contains("Preview-Secret-99") && r.text().contains("password=********"), "{}", r.text());
     assert!(!proc.log().contains("Preview-Secret-99"));
 }
 
-fn form(addr: &str, server_fn: &str, body: &str) -> Reply {
+fn form(addr: &str, token: &str, server_fn: &str, body: &str) -> Reply {
+    let bearer = format!("Bearer {token}");
     let headers = [
+        ("Authorization", bearer.as_str()),
         ("Content-Type", "application/x-www-form-urlencoded"),
         // What a browser sends when it posts a form without JavaScript.
         ("Accept", "text/html,application/xhtml+xml"),
@@ -144,7 +149,7 @@ fn form(addr: &str, server_fn: &str, body: &str) -> Reply {
 fn the_dashboards_forms_start_a_change_and_its_page_follows_it() {
     let dir = common::config_copy();
     let state = tempfile::tempdir().unwrap();
-    let (proc, addr) = serve(dir.path(), "on", state.path());
+    let (proc, addr, token) = serve(dir.path(), "on", state.path());
     let before = files(dir.path());
     let version = get(&addr, "/endpoints/1001/config").header("etag").unwrap().trim_matches('"').to_string();
 
@@ -155,7 +160,7 @@ fn the_dashboards_forms_start_a_change_and_its_page_follows_it() {
     assert!(r.json()["Err"].as_str().is_some_and(|e| e.contains("dtmf_mode")), "{}", r.text());
 
     // Posted without JavaScript, the apply goes on to the change's page at once.
-    let r = form(&addr, "apply_option", &format!("extension=1001&object=endpoint&option=context&value=vip&scope=&version={version}"));
+    let r = form(&addr, &token, "apply_option", &format!("extension=1001&object=endpoint&option=context&value=vip&scope=&version={version}"));
     assert_eq!(r.status, 302, "{}", r.text());
     let page = r.header("location").expect("a Location").to_string();
     let id: i64 = page.strip_prefix("/changes/").and_then(|i| i.parse().ok()).unwrap_or_else(|| panic!("{page}"));
@@ -164,6 +169,7 @@ fn the_dashboards_forms_start_a_change_and_its_page_follows_it() {
     assert_eq!(entry["result"], "refused", "{entry}");
     assert!(entry["detail"].as_str().unwrap().contains("nothing was written"), "{entry}");
     assert_eq!(entry["summary"], "endpoint 1001: set context=vip");
+    assert_eq!(entry["actor"], "tests-admin", "who asked is recorded");
     assert_eq!(entry["steps"][0]["phase"], "validating", "{entry}");
     assert!(entry.get("phase").is_none(), "{entry}");
     assert_eq!(files(dir.path()), before);
@@ -184,13 +190,14 @@ fn the_dashboards_forms_start_a_change_and_its_page_follows_it() {
         (format!("extension=1001&object=auth&option=password&value=Form-Secret-77&version={version}"), "secret"),
         (format!("extension=1001&object=endpoint&option=context&version={version}&scope=everywhere"), "scope"),
     ] {
-        let r = form(&addr, "apply_option", &body);
+        let r = form(&addr, &token, "apply_option", &body);
         assert_eq!(r.status, 400, "{body}: {}", r.text());
         assert!(r.text().contains(says), "{body}: {}", r.text());
     }
-    let r = request_with_body(&addr, "POST", "/api/apply_option", &[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], b"extension=1001");
+    let bearer = format!("Bearer {token}");
+    let r = request_with_body(&addr, "POST", "/api/apply_option", &[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("Authorization", &bearer)], b"extension=1001");
     assert_eq!(r.status, 400, "{}", r.text());
-    assert_eq!(form(&addr, "revert_change", "id=999").status, 404);
+    assert_eq!(form(&addr, &token, "revert_change", "id=999").status, 404);
     assert_eq!(files(dir.path()), before);
     assert!(!proc.log().contains("Form-Secret-77"));
 }

@@ -3,8 +3,8 @@ import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hydrated, screenshot, watchConsole } from './helpers';
-import { BASE_URL, REAL_PBX } from '../playwright.config';
+import { hydrated, logIn, screenshot, watchConsole } from './helpers';
+import { ACCOUNTS, BASE_URL, REAL_PBX } from '../playwright.config';
 
 // Changing the PBX from the dashboard, proven on a real Asterisk 22
 // (end2end/real-pbx.sh serves it with writes on): each change is checked,
@@ -40,6 +40,8 @@ async function applied(page: Page) {
 
 test.describe('on a real Asterisk', () => {
   test.skip(!REAL_PBX, 'no Asterisk 22: scripts/test.sh sets ISPBX_TEST_ASTERISK when it finds or builds one');
+  // Reading needs no login there (anonymous read); changing needs an admin.
+  test.beforeEach(async ({ page }) => logIn(page, REAL_PBX!.url, ACCOUNTS.admin));
 
   test('a codec changed in the form is checked, applied, followed and verified', async ({ page }) => {
     const problems = watchConsole(page);
@@ -169,6 +171,7 @@ test.describe('on a real Asterisk', () => {
   test('without JavaScript: edit, apply, follow the change, revert it', async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
+    await logIn(page, REAL_PBX!.url, ACCOUNTS.admin);
     await page.goto(`${REAL_PBX!.url}/endpoints/1004`);
     const row = page.locator('[data-testid="endpoint-config"] tr[data-option="dtmf_mode"]');
     await row.locator('summary').click();
@@ -191,6 +194,15 @@ test.describe('on a real Asterisk', () => {
     await expect(rows.first()).toContainText('revert');
     await context.close();
   });
+});
+
+test('without an admin logged in, pages offer no change', async ({ page }) => {
+  test.skip(!REAL_PBX, 'no Asterisk 22');
+  await page.goto(`${REAL_PBX!.url}/endpoints/1001`);
+  await hydrated(page);
+  await expect(page.getByTestId('endpoint-config')).toBeVisible();
+  await expect(page.locator('details.edit')).toHaveCount(0);
+  await expect(page.getByTestId('login-link')).toBeVisible();
 });
 
 test('with writes off, pages offer no change', async ({ page }) => {

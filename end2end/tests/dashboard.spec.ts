@@ -1,5 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { hydrated, screenshot, sim, SECRETS, watchConsole } from './helpers';
 import { PORT } from '../playwright.config';
@@ -125,6 +127,9 @@ test('screenshots: list and detail at desktop and phone widths', async ({ page }
 });
 
 /** A server of our own, so the test can take it away and bring it back. */
+/** Its own state directory, kept across restarts as a real one is. */
+const state = fs.mkdtempSync(path.join(os.tmpdir(), 'ispbx-e2e-restart-'));
+
 function startServer(port: number): ChildProcess {
   return spawn(`${root}/target/release/ispbx`, ['serve'], {
     cwd: root,
@@ -134,6 +139,8 @@ function startServer(port: number): ChildProcess {
       ISPBX_LISTEN: `127.0.0.1:${port}`,
       ISPBX_PJSIP_CONF: `${root}/examples/sample-pbx/pjsip.conf`,
       ISPBX_SITE_ROOT: `${root}/target/site`,
+      ISPBX_STATE_DIR: state,
+      ISPBX_ANONYMOUS_READ: 'on',
     },
   });
 }

@@ -72,3 +72,12 @@ export const SECRETS = [
   'Sample-1001-secret', 'Sample-1013-secret', 'Sample-TLS-keypass', 'Sample-Wizard-2001',
   'Sample-Provider-secret', '5f2b1c4e9a8d7b6c3e2f1a0b9c8d7e6f', 'e2e-sim-secret',
 ];
+
+/** Logs in through the login page (a plain form: works with JavaScript off too). */
+export async function logIn(page: Page, baseUrl: string, who: { name: string; password: string }, next = '/endpoints') {
+  await page.goto(`${baseUrl}/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('User name').fill(who.name);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(`${baseUrl}${next}`);
+}

@@ -8,6 +8,13 @@
 use crate::model::{ChangeList, ChangeReview, ChangeView, OptionField, TemplateChoice};
 use leptos::prelude::*;
 
+/// The paths of the server functions that change the PBX: only an admin may call them.
+#[cfg(feature = "ssr")]
+pub fn changing() -> [&'static str; 4] {
+    use leptos::server_fn::ServerFn;
+    [ApplyOption::PATH, CreateExtension::PATH, DeleteExtension::PATH, RevertChange::PATH]
+}
+
 /// A check's outcome: the change, or why it is refused (shown in place).
 pub type Review = Result<ChangeReview, String>;
 
@@ -19,7 +26,7 @@ pub type Review = Result<ChangeReview, String>;
 pub struct Refusal(pub fn(crate::pbx::apply::ApplyError) -> (axum::http::StatusCode, String));
 
 #[cfg(feature = "ssr")]
-mod on_server {
+pub(crate) mod on_server {
     use crate::pbx::{apply::ApplyError, editing::OptionEdit, EndpointPart, Pbx};
     use crate::pjsip::edit::Scope;
     use leptos::prelude::*;
@@ -50,6 +57,21 @@ mod on_server {
             other => return Err(format!("scope is own or template, not '{other}'")),
         };
         Ok(OptionEdit { extension, part, option, value, scope })
+    }
+
+    /// Who asks (the server's gate left it in the request).
+    pub fn identity() -> Option<crate::model::Identity> {
+        use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<crate::model::Identity>().cloned())
+    }
+
+    /// The audit log's actor: the account or token, none for anonymous read.
+    pub fn actor() -> Option<String> {
+        identity().map(|i| i.name).filter(|n| !n.is_empty())
+    }
+
+    /// Whether the page may offer changes: writes on, and an admin asking.
+    pub fn may_change(pbx: &Pbx) -> bool {
+        pbx.writes() && identity().is_some_and(|i| i.role == crate::model::Role::Admin)
     }
 
     /// The browser goes on to the change's page.
@@ -116,7 +138,8 @@ pub async fn apply_option(
     let pbx = on_server::pbx();
     let edit = on_server::edit(&extension, &object, &option, value.as_deref(), scope.as_deref().unwrap_or("")).map_err(on_server::invalid)?;
     let changes = pbx.option_changes(&edit).map_err(on_server::failed)?;
-    let asked = Asked { action: "patch", endpoint: &extension };
+    let actor = on_server::actor();
+    let asked = Asked { action: "patch", endpoint: &extension, actor: actor.as_deref() };
     let submitted = pbx.submit(asked, Plan::Edit(changes), Some(version)).await.map_err(on_server::failed)?;
     on_server::to_change(submitted.id);
     Ok(())
@@ -126,7 +149,7 @@ pub async fn apply_option(
 #[server(endpoint = "extension_templates")]
 pub async fn extension_templates() -> Result<(Vec<TemplateChoice>, bool), ServerFnError> {
     let pbx = on_server::pbx();
-    Ok((pbx.endpoint_templates(), pbx.writes()))
+    Ok((pbx.endpoint_templates(), on_server::may_change(&pbx)))
 }
 
 #[server(endpoint = "review_new_extension")]
@@ -137,7 +160,7 @@ pub async fn review_new_extension(extension: String, template: String) -> Result
 /// Creates the extension as checked on `version`; its password is shown on the change's page, once.
 #[server(endpoint = "create_extension")]
 pub async fn create_extension(extension: String, template: String, version: String) -> Result<(), ServerFnError> {
-    let submitted = on_server::pbx().submit_new_extension(&extension, &template, Some(version)).await.map_err(on_server::failed)?;
+    let submitted = on_server::pbx().submit_new_extension(&extension, &template, Some(version), on_server::actor().as_deref()).await.map_err(on_server::failed)?;
     on_server::to_change(submitted.id);
     Ok(())
 }
@@ -152,7 +175,7 @@ pub async fn review_delete(extension: String) -> Result<Review, ServerFnError> {
 pub async fn delete_extension(extension: String, version: String) -> Result<(), ServerFnError> {
     use crate::pbx::{apply::Plan, editing, Asked};
     let plan = Plan::Edit(vec![editing::delete_extension(&extension)]);
-    let submitted = on_server::pbx().submit(Asked { action: "delete", endpoint: &extension }, plan, Some(version)).await.map_err(on_server::failed)?;
+    let submitted = on_server::pbx().submit(Asked { action: "delete", endpoint: &extension, actor: on_server::actor().as_deref() }, plan, Some(version)).await.map_err(on_server::failed)?;
     on_server::to_change(submitted.id);
     Ok(())
 }
@@ -180,13 +203,19 @@ pub async fn get_change(id: i64) -> Result<Option<ChangeView>, ServerFnError> {
     }
     let Some(entry) = pbx.change(id).await.map_err(on_server::failed)? else { return Ok(None) };
     let password = (entry.result == "applied").then(|| pbx.reveal(id)).flatten();
-    Ok(Some(ChangeView { entry, password, writes: true }))
+    Ok(Some(ChangeView { entry, password, writes: on_server::may_change(&pbx) }))
+}
+
+/// Who is asking: shown in the header.
+#[server(endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<crate::model::Identity>, ServerFnError> {
+    Ok(on_server::identity())
 }
 
 /// Puts back what change `id` wrote, as a change of its own.
 #[server(endpoint = "revert_change")]
 pub async fn revert_change(id: i64) -> Result<(), ServerFnError> {
-    let submitted = on_server::pbx().submit_revert(id).await.map_err(on_server::failed)?;
+    let submitted = on_server::pbx().submit_revert(id, on_server::actor().as_deref()).await.map_err(on_server::failed)?;
     on_server::to_change(submitted.id);
     Ok(())
 }

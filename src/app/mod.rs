@@ -4,6 +4,7 @@ mod changes;
 mod editing;
 mod endpoint_detail;
 mod endpoint_list;
+mod login;
 pub mod live_feed;
 pub mod change_fns;
 pub mod server_fns;
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                     // Served by the server, not the router: a full page load.
                     <a href=routes::DOCS rel="external">"API"</a>
                 </nav>
+                <login::UserBadge/>
             </header>
             <main id="main" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
                 <Routes fallback=|| view! { <NotFound/> }>
@@ -66,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=page(routes::ENDPOINT_DELETE) view=editing::DeletePage ssr=SsrMode::Async/>
                     <Route path=page(routes::NEW_EXTENSION) view=editing::NewExtensionPage ssr=SsrMode::Async/>
                     <Route path=page(routes::CHANGES) view=changes::ChangesPage/>
+                    <Route path=page(routes::LOGIN) view=login::LoginPage/>
                     <Route path=page(routes::CHANGE) view=changes::ChangePage/>
                 </Routes>
             </main>

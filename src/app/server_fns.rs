@@ -18,7 +18,8 @@ pub async fn list_endpoints() -> Result<EndpointListResponse, ServerFnError> {
 #[server(endpoint = "get_endpoint")]
 pub async fn get_endpoint(extension: String) -> Result<Option<EndpointView>, ServerFnError> {
     use crate::pbx::{Pbx, PbxError};
-    match expect_context::<Pbx>().endpoint_page(&extension) {
+    let pbx = expect_context::<Pbx>();
+    match pbx.endpoint_page(&extension, super::change_fns::on_server::may_change(&pbx)) {
         Ok(v) => Ok(Some(v)),
         Err(PbxError::EndpointNotFound) => Ok(None),
         Err(e) => Err(ServerFnError::new(e.to_string())),

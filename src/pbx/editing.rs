@@ -54,12 +54,13 @@ pub struct OptionEdit<'a> {
 }
 
 impl Pbx {
-    /// The endpoint page, with what editing it needs.
-    pub fn endpoint_page(&self, name: &str) -> Result<EndpointView, super::PbxError> {
+    /// The endpoint page, with what editing it needs; `may_change` when the
+    /// one asking may change the PBX.
+    pub fn endpoint_page(&self, name: &str, may_change: bool) -> Result<EndpointView, super::PbxError> {
         let snapshot = self.snapshot();
         let mut view = snapshot.endpoint_view(name)?;
         view.config_version = snapshot.config_version().map(str::to_string);
-        view.writes = self.writes();
+        view.writes = self.writes() && may_change;
         Ok(view)
     }
 

@@ -81,9 +81,11 @@ fn superseded(id: i64) -> apply::ApplyError {
 /// What a change is, for the audit log.
 #[derive(Debug, Clone, Copy)]
 pub struct Asked<'a> {
-    /// `patch`, `create`, `delete`.
+    /// `patch`, `create`, `delete`, `revert`.
     pub action: &'static str,
     pub endpoint: &'a str,
+    /// The account or token that asked.
+    pub actor: Option<&'a str>,
 }
 
 /// Which of an endpoint's objects a change is for.
@@ -173,7 +175,7 @@ impl Pbx {
         let entry = audit::Asked {
             action: asked.action,
             endpoint: asked.endpoint,
-            actor: None,
+            actor: asked.actor,
             summary: plan.to_string(),
             version_before: if_match.as_deref(),
         };
@@ -230,15 +232,15 @@ impl Pbx {
     /// Undoes an applied change by putting its files' previous versions back,
     /// through the same pipeline. Only while nothing changed the config since:
     /// later changes are reverted first, newest first.
-    pub async fn revert(&self, id: i64) -> Result<(i64, apply::Applied), apply::ApplyError> {
-        self.submit_revert(id).await?.finished().await.map_err(|e| match e {
+    pub async fn revert(&self, id: i64, actor: Option<&str>) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        self.submit_revert(id, actor).await?.finished().await.map_err(|e| match e {
             apply::ApplyError::VersionMismatch { .. } => superseded(id),
             e => e,
         })
     }
 
     /// [`Pbx::revert`], started and not waited for.
-    pub async fn submit_revert(&self, id: i64) -> Result<Submitted, apply::ApplyError> {
+    pub async fn submit_revert(&self, id: i64, actor: Option<&str>) -> Result<Submitted, apply::ApplyError> {
         let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
         let unreadable = |e: audit::AuditError| apply::ApplyError::Unreadable(e.to_string());
         let entry = writes.audit.get(id).await.map_err(unreadable)?.ok_or(apply::ApplyError::NoChange)?;
@@ -252,15 +254,15 @@ impl Pbx {
         }
         let plan = apply::Plan::Restore(backups);
         // The config must still be what the change made of it.
-        self.submit(Asked { action: "revert", endpoint: &entry.endpoint }, plan, Some(after)).await
+        self.submit(Asked { action: "revert", endpoint: &entry.endpoint, actor }, plan, Some(after)).await
     }
 
     /// Creates an extension from `template` with a new password, given back
     /// by [`Pbx::reveal`] once the change is applied.
-    pub async fn submit_new_extension(&self, extension: &str, template: &str, if_match: Option<String>) -> Result<Submitted, apply::ApplyError> {
+    pub async fn submit_new_extension(&self, extension: &str, template: &str, if_match: Option<String>, actor: Option<&str>) -> Result<Submitted, apply::ApplyError> {
         let password = crate::pjsip::edit::new_password().map_err(|e| apply::ApplyError::Unreadable(format!("no random source for a password: {e}")))?;
         let change = crate::pjsip::edit::Change::CreateTrio { name: extension.to_string(), template: template.to_string(), password: password.clone() };
-        self.submit_keeping(Asked { action: "create", endpoint: extension }, apply::Plan::Edit(vec![change]), if_match, Some(password)).await
+        self.submit_keeping(Asked { action: "create", endpoint: extension, actor }, apply::Plan::Edit(vec![change]), if_match, Some(password)).await
     }
 
     /// A created extension's password, once, after its change is applied.

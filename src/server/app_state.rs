@@ -20,6 +20,8 @@ pub struct AppState {
     pub feed: crate::pbx::feed::Feed,
     /// Cancelled when the server stops: streams say so and end.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Who may do what.
+    pub access: super::auth::Access,
     list_cache: Arc<Mutex<Option<ListCache>>>,
 }
 
@@ -37,9 +39,9 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    pub fn new(leptos_options: LeptosOptions, pbx: Pbx) -> Self {
+    pub fn new(leptos_options: LeptosOptions, pbx: Pbx, access: super::auth::Access) -> Self {
         let feed = crate::pbx::feed::Feed::spawn(pbx.clone());
-        AppState { leptos_options, pbx, metrics: Arc::default(), feed, stopping: Default::default(), list_cache: Arc::default() }
+        AppState { leptos_options, pbx, metrics: Arc::default(), feed, stopping: Default::default(), access, list_cache: Arc::default() }
     }
 
     /// The list as JSON. Pollers ask far more often than Asterisk or the files

@@ -132,6 +132,13 @@ fn writable(state: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// The account or token that asks (the gate left it), for the audit log.
+type Who = Option<axum::Extension<crate::model::Identity>>;
+
+fn actor(who: &Who) -> Option<&str> {
+    who.as_ref().map(|w| w.0.name.as_str()).filter(|n| !n.is_empty())
+}
+
 /// Sets and unsets options of an endpoint, or of the aor or auth it names,
 /// and proves the result on Asterisk. Send `If-Match` with the `ETag` of
 /// `GET /endpoints/{extension}/config`.
@@ -152,6 +159,7 @@ fn writable(state: &AppState) -> Result<(), ApiError> {
     ))]
 pub async fn patch_config(
     State(state): State<AppState>,
+    who: Who,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     patch: Result<Json<ConfigPatch>, JsonRejection>,
@@ -161,7 +169,7 @@ pub async fn patch_config(
         let ext = extension(path)?;
         let patch = body(patch)?;
         let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset, Scope::Own)?;
-        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext }, Plan::Edit(changes), if_match(&headers)).await?;
+        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext, actor: actor(&who) }, Plan::Edit(changes), if_match(&headers)).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -180,11 +188,11 @@ pub async fn patch_config(
         (status = 422, description = "Asterisk did not take it: undone", body = ErrorBody),
         (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
     ))]
-pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension>, JsonRejection>) -> Response {
+pub async fn create(State(state): State<AppState>, who: Who, new: Result<Json<NewExtension>, JsonRejection>) -> Response {
     answer(async {
         writable(&state)?;
         let new = body(new)?;
-        let (id, applied) = state.pbx.submit_new_extension(&new.extension, &new.template, None).await?.finished().await?;
+        let (id, applied) = state.pbx.submit_new_extension(&new.extension, &new.template, None, actor(&who)).await?.finished().await?;
         let password = state.pbx.reveal(id);
         Ok(record((id, applied), password, StatusCode::CREATED))
     }
@@ -206,13 +214,13 @@ pub async fn create(State(state): State<AppState>, new: Result<Json<NewExtension
         (status = 409, description = "The config changed since `If-Match`", body = ErrorBody),
         (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
     ))]
-pub async fn delete(State(state): State<AppState>, path: Result<Path<String>, PathRejection>, headers: HeaderMap) -> Response {
+pub async fn delete(State(state): State<AppState>, who: Who, path: Result<Path<String>, PathRejection>, headers: HeaderMap) -> Response {
     answer(async {
         writable(&state)?;
         let ext = extension(path)?;
         state.pbx.snapshot().endpoint_config(&ext)?;
         let change = delete_extension(&ext);
-        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext }, Plan::Edit(vec![change]), if_match(&headers)).await?;
+        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext, actor: actor(&who) }, Plan::Edit(vec![change]), if_match(&headers)).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)
@@ -313,11 +321,11 @@ pub async fn one(State(state): State<AppState>, id: Result<Path<i64>, PathReject
         (status = 422, description = "Asterisk did not take the revert: undone", body = ErrorBody),
         (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
     ))]
-pub async fn revert(State(state): State<AppState>, id: Result<Path<i64>, PathRejection>) -> Response {
+pub async fn revert(State(state): State<AppState>, who: Who, id: Result<Path<i64>, PathRejection>) -> Response {
     answer(async {
         writable(&state)?;
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
-        Ok(record(state.pbx.revert(id).await?, None, StatusCode::OK))
+        Ok(record(state.pbx.revert(id, actor(&who)).await?, None, StatusCode::OK))
     }
     .await)
 }

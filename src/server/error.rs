@@ -41,6 +41,12 @@ pub enum ApiError {
     NotTaken(String),
     #[error("{0}")]
     Forbidden(String),
+    /// No credentials, and the route needs some.
+    #[error("Authentication required: log in, or send Authorization: Bearer <token>")]
+    Unauthorized,
+    /// A token that is unknown or revoked.
+    #[error("Invalid or revoked token")]
+    BadCredentials,
     /// A change that failed on the server's side (disk, an undo that failed).
     #[error("{0}")]
     ChangeFailed(String),
@@ -84,6 +90,7 @@ impl ApiError {
             ApiError::AmiDown(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::NotTaken(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::ChangeFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,6 +101,9 @@ impl IntoResponse for ApiError {
         let mut res = (self.status(), Json(ErrorBody { detail: self.to_string() })).into_response();
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        if self.status() == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"ispbx\""));
+        }
         res
     }
 }

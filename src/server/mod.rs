@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app_state;
+pub mod auth;
 pub mod changes;
 pub mod error;
 pub mod events;

@@ -4,7 +4,7 @@
 
 use super::app_state::AppState;
 use super::error::ApiError;
-use super::{api, changes, events, health, metrics, openapi, server_fn_status};
+use super::{api, auth, changes, events, health, metrics, openapi, server_fn_status};
 use crate::routes;
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
@@ -23,17 +23,20 @@ use tower_http::trace::TraceLayer;
 pub struct RouterOptions {
     pub request_timeout: Duration,
     pub cors_origins: Vec<String>,
+    /// Where sessions are kept, and their cookie (see [`super::auth::sessions`]).
+    pub sessions: tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore>,
 }
 
 pub fn router(state: AppState, opts: &RouterOptions) -> Router {
     // The negotiated paths are pages too, served by their handlers after negotiation.
     let pages = generate_route_list_with_exclusions(
         crate::app::App,
-        Some(routes::NEGOTIATED.iter().map(|p| p.to_string()).collect()),
+        Some(routes::NEGOTIATED.iter().chain(routes::HANDLED.iter()).map(|p| p.to_string()).collect()),
     );
     let shell_options = state.leptos_options.clone();
     let pbx = state.pbx.clone();
     let counted = state.metrics.clone();
+    let access = state.access.clone();
     let app = Router::new()
         .route(routes::ROOT, get(api::root))
         .route(routes::ENDPOINTS, get(api::endpoints).post(changes::create))
@@ -43,6 +46,8 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::CHANGES, get(changes::list))
         .route(routes::CHANGE, get(changes::one))
         .route(routes::CHANGE_REVERT, post(changes::revert))
+        .route(routes::LOGIN, get(auth::login_page).post(auth::login))
+        .route(routes::LOGOUT, post(auth::logout))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
         .route(routes::METRICS, get(metrics::scrape))
@@ -89,7 +94,9 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
             .layer(axum::middleware::from_fn(move |req, next| {
                 server_fn_status::bad_arguments_are_400(server_fns.clone(), req, next)
             }))
-            .layer(axum::middleware::from_fn(move |req, next| timeout(limit, req, next))),
+            .layer(axum::middleware::from_fn(move |req, next| timeout(limit, req, next)))
+            .layer(opts.sessions.clone())
+            .layer(axum::middleware::from_fn_with_state(access, auth::gate)),
     )
 }
 

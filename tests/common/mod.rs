@@ -89,3 +89,14 @@ pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
     }
 }
 
+
+/// A new admin API token in `state` (the state directory a server will use).
+pub fn admin_token(state: &std::path::Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_ispbx"))
+        .args(["token", "create", "tests-admin", "--role", "admin"])
+        .env("ISPBX_STATE_DIR", state)
+        .output()
+        .expect("run ispbx token create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

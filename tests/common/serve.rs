@@ -14,6 +14,8 @@ pub const WAIT: Duration = Duration::from_secs(15);
 pub struct Proc {
     child: Child,
     log: Arc<Mutex<String>>,
+    /// The state directory the test did not give: its own, gone with it.
+    _state: Option<tempfile::TempDir>,
 }
 
 impl Drop for Proc {
@@ -24,10 +26,21 @@ impl Drop for Proc {
 }
 
 impl Proc {
+    /// `ispbx` with `args` and `env`. Unless `env` says otherwise, a server
+    /// gets a state directory of its own (never the user's) and anonymous
+    /// read, as the specification's tests expect; the access tests set both.
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proc {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ispbx"));
         super::die_with_parent(&mut cmd);
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let given = |k: &str| env.iter().any(|(key, _)| *key == k);
+        let state = (!given("ISPBX_STATE_DIR")).then(|| tempfile::tempdir().expect("a state directory"));
+        if let Some(dir) = &state {
+            cmd.env("ISPBX_STATE_DIR", dir.path());
+        }
+        if !given("ISPBX_ANONYMOUS_READ") {
+            cmd.env("ISPBX_ANONYMOUS_READ", "on");
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -43,7 +56,7 @@ impl Proc {
                 }
             });
         }
-        Proc { child, log }
+        Proc { child, log, _state: state }
     }
 
     pub fn log(&self) -> String {

@@ -63,7 +63,7 @@ fn Change(id: i64) -> impl IntoView {
                         {move || match data.get().flatten() {
                             Some(v) => {
                                 let shown = password.get().or(v.password.clone());
-                                view! { <ChangePanel e=v.entry password=shown/> }.into_any()
+                                view! { <ChangePanel e=v.entry password=shown may_change=v.writes/> }.into_any()
                             }
                             None => view! { <NoSuchChange/> }.into_any(),
                         }}
@@ -122,7 +122,7 @@ fn Steps(e: ChangeEntry) -> impl IntoView {
 }
 
 #[component]
-fn ChangePanel(e: ChangeEntry, password: Option<String>) -> impl IntoView {
+fn ChangePanel(e: ChangeEntry, password: Option<String>, may_change: bool) -> impl IntoView {
     let running = e.result == "pending" && e.phase.is_some();
     // Without JavaScript, the page asks again until the change is over;
     // with it, `/events` wakes the page (a script never sees this tag).
@@ -130,7 +130,7 @@ fn ChangePanel(e: ChangeEntry, password: Option<String>) -> impl IntoView {
     let revert = ServerAction::<RevertChange>::new();
     let pending = revert.pending();
     let failed = move || revert.value().get().and_then(Result::err).map(|e| view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> });
-    let can_revert = e.result == "applied" && e.version_after.is_some() && !e.diff.is_empty() && e.action != "revert";
+    let can_revert = may_change && e.result == "applied" && e.version_after.is_some() && !e.diff.is_empty() && e.action != "revert";
     let revert_form = can_revert.then(|| {
         view! {
             <ActionForm action=revert attr:class="apply">

@@ -1,0 +1,282 @@
+//! Who is asking, and whether they may: a bearer token (the API), a
+//! session cookie (the dashboard, after `/login`), or nobody (anonymous
+//! read, only when asked for). Every request but the login page, static
+//! assets and the health probes passes [`gate`]; a change to the PBX needs
+//! an admin. The identity is left in the request's extensions for the
+//! handlers and server functions (the audit log's actor).
+
+use super::app_state::AppState;
+use super::error::ApiError;
+use crate::model::{Identity, Role};
+use crate::pbx::accounts::Accounts;
+use crate::routes;
+use axum::body::Body;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+use tower_sessions::Session;
+
+/// A session unused this long ends.
+pub const IDLE: Duration = Duration::from_secs(60 * 60);
+/// A session ends this long after its login, used or not.
+pub const ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
+/// The session cookie's name.
+pub const COOKIE: &str = "ispbx_session";
+const USER: &str = "user";
+const SINCE: &str = "since";
+
+#[derive(Clone, Debug)]
+pub struct Access {
+    pub accounts: Accounts,
+    /// Reads without credentials (the specification's behaviour), when asked.
+    pub anonymous_read: bool,
+}
+
+/// Paths anyone may fetch: logging in, the assets the login page needs, and
+/// the probes a supervisor polls.
+fn is_public(path: &str) -> bool {
+    [routes::LOGIN, routes::LOGOUT, routes::HEALTHZ, routes::READYZ, "/favicon.svg"].contains(&path) || path.starts_with("/pkg/")
+}
+
+/// Whether the request is one of the routes that change the PBX. Any other
+/// method on a path is the router's to refuse (405, as specified).
+fn changes_pbx(method: &Method, path: &str) -> bool {
+    use leptos_router::PossibleRouteMatch;
+    let is = |route: &'static str| routes::page(route).test(path).is_some_and(|m| m.remaining().is_empty());
+    match *method {
+        Method::POST => path == routes::ENDPOINTS || is(routes::CHANGE_REVERT) || crate::app::change_fns::changing().contains(&path),
+        Method::PATCH => is(routes::ENDPOINT_CONFIG),
+        Method::DELETE => is(routes::ENDPOINT),
+        _ => false,
+    }
+}
+
+/// Another site's page posting with the user's cookie: refused even though
+/// the cookie is `SameSite=Strict`.
+fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The session's account, while the session is within its absolute
+/// lifetime and the account still exists (its role as it is now).
+async fn session_identity(access: &Access, session: &Session) -> Result<Option<Identity>, ApiError> {
+    let internal = |e: String| {
+        tracing::error!("sessions: {e}");
+        ApiError::Internal
+    };
+    let Some(name) = session.get::<String>(USER).await.map_err(|e| internal(e.to_string()))? else { return Ok(None) };
+    let since = session.get::<i64>(SINCE).await.map_err(|e| internal(e.to_string()))?.unwrap_or(0);
+    if unix_now() - since > ABSOLUTE.as_secs() as i64 {
+        session.flush().await.map_err(|e| internal(e.to_string()))?;
+        return Ok(None);
+    }
+    let user = access.accounts.user(&name).await.map_err(|e| internal(e.to_string()))?;
+    Ok(user.map(|u| Identity { name: u.name, role: u.role, via: "session".into() }))
+}
+
+/// Credentials are asked for: browsers go to the login page, API clients get 401.
+fn challenge(req: &Request<Body>) -> Response {
+    let browser = req.method() == Method::GET && super::negotiate::wants_html(req.headers());
+    if browser {
+        let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        return see_other(&format!("{}?next={}", routes::LOGIN, routes::query_value(next)));
+    }
+    ApiError::Unauthorized.into_response()
+}
+
+pub async fn gate(State(access): State<Access>, session: Session, mut req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if is_public(&path) {
+        return next.run(req).await;
+    }
+    let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let who = match bearer {
+        Some(auth) => {
+            let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
+            match access.accounts.by_token(token).await {
+                Ok(Some(who)) => Some(who),
+                Ok(None) => return ApiError::BadCredentials.into_response(),
+                Err(e) => {
+                    tracing::error!("tokens: {e}");
+                    return ApiError::Internal.into_response();
+                }
+            }
+        }
+        None => match session_identity(&access, &session).await {
+            Ok(who) => who,
+            Err(e) => return e.into_response(),
+        },
+    };
+    let changing = changes_pbx(req.method(), &path);
+    let who = match who {
+        Some(who) => who,
+        None if access.anonymous_read && !changing => Identity { name: String::new(), role: Role::Viewer, via: "anonymous".into() },
+        None => return challenge(&req),
+    };
+    if changing && who.role != Role::Admin {
+        return ApiError::Forbidden("only an admin may change the PBX".into()).into_response();
+    }
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if who.via == "session" && unsafe_method && cross_site(req.headers()) {
+        return ApiError::Forbidden("a request from another site: refused".into()).into_response();
+    }
+    req.extensions_mut().insert(who);
+    next.run(req).await
+}
+
+fn see_other(to: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Only a path of this server: never `//host` or `https://…`.
+fn local(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        routes::ROOT
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /login`: the login page.
+pub async fn login_page(State(state): State<AppState>, req: Request<Body>) -> Response {
+    state.render_page(req).await
+}
+
+impl axum::extract::FromRef<AppState> for Access {
+    fn from_ref(state: &AppState) -> Self {
+        state.access.clone()
+    }
+}
+
+/// `POST /login`: a form with `username` and `password`. A new session id on
+/// success; on failure the same answer whether the user exists or not.
+pub async fn login(State(access): State<Access>, session: Session, form: Result<Form<LoginForm>, FormRejection>) -> Response {
+    let Ok(Form(form)) = form else { return see_other(&format!("{}?failed=1", routes::LOGIN)) };
+    let failed = || see_other(&format!("{}?failed=1&next={}", routes::LOGIN, routes::query_value(local(&form.next))));
+    match access.accounts.login(&form.username, &form.password).await {
+        Ok(Some(user)) => {
+            let started = async {
+                session.cycle_id().await?;
+                session.insert(USER, &user.name).await?;
+                session.insert(SINCE, unix_now()).await
+            };
+            if let Err(e) = started.await {
+                tracing::error!("sessions: {e}");
+                return ApiError::Internal.into_response();
+            }
+            tracing::info!(user = %user.name, role = user.role.as_str(), "logged in");
+            see_other(local(&form.next))
+        }
+        Ok(None) => {
+            tracing::warn!("a failed login");
+            failed()
+        }
+        Err(e) => {
+            tracing::error!("accounts: {e}");
+            ApiError::Internal.into_response()
+        }
+    }
+}
+
+/// `POST /logout`: the session ends.
+pub async fn logout(session: Session) -> Response {
+    if let Err(e) = session.flush().await {
+        tracing::error!("sessions: {e}");
+    }
+    see_other(routes::LOGIN)
+}
+
+/// The session layer: cookies `HttpOnly`, `SameSite=Strict`, `Secure` under
+/// TLS, ended after [`IDLE`] unused; kept in the state database.
+pub async fn sessions(
+    pool: sqlx::SqlitePool,
+    secure: bool,
+) -> Result<tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore>, String> {
+    use tower_sessions::cookie::SameSite;
+    use tower_sessions::{Expiry, SessionManagerLayer};
+    let store = tower_sessions_sqlx_store::SqliteStore::new(pool).with_table_name("sessions").map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    let idle = time::Duration::seconds(IDLE.as_secs() as i64);
+    Ok(SessionManagerLayer::new(store)
+        .with_name(COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(local("/endpoints/1001"), "/endpoints/1001");
+        for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example", "", "endpoints"] {
+            assert_eq!(local(bad), "/", "{bad}");
+        }
+    }
+
+    #[test]
+    fn what_changes_the_pbx_needs_an_admin() {
+        assert!(!changes_pbx(&Method::GET, "/endpoints"));
+        assert!(!changes_pbx(&Method::POST, "/api/get_endpoint"));
+        assert!(!changes_pbx(&Method::POST, "/api/review_option"));
+        assert!(!changes_pbx(&Method::POST, routes::CHANGES_PREVIEW));
+        assert!(changes_pbx(&Method::POST, "/api/apply_option"));
+        assert!(changes_pbx(&Method::POST, "/endpoints"));
+        assert!(changes_pbx(&Method::PATCH, "/endpoints/1001/config"));
+        assert!(changes_pbx(&Method::DELETE, "/endpoints/1001"));
+        assert!(changes_pbx(&Method::POST, "/changes/3/revert"));
+        // Not routes: the router answers 405 or 404.
+        assert!(!changes_pbx(&Method::PUT, "/endpoints"));
+        assert!(!changes_pbx(&Method::PATCH, "/endpoints/1001"));
+        assert!(!changes_pbx(&Method::DELETE, "/endpoints/1001/config"));
+    }
+
+    #[test]
+    fn another_site_is_told_from_this_one() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, HeaderValue::from_static(v));
+            }
+            m
+        };
+        assert!(!cross_site(&h(&[("sec-fetch-site", "same-origin")])));
+        assert!(cross_site(&h(&[("sec-fetch-site", "cross-site")])));
+        assert!(cross_site(&h(&[("sec-fetch-site", "same-site")])));
+        assert!(!cross_site(&h(&[("host", "pbx:8000"), ("origin", "http://pbx:8000")])));
+        assert!(cross_site(&h(&[("host", "pbx:8000"), ("origin", "http://evil.example")])));
+        assert!(!cross_site(&h(&[("host", "pbx:8000")])));
+    }
+}

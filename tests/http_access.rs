@@ -1,0 +1,168 @@
+//! Access: with no flags every route but the login page, the assets and the
+//! probes asks for credentials; tokens and sessions get exactly the answers
+//! anonymous read gets; a change needs an admin; a cross-site post with the
+//! session cookie is refused; no secret shows in an answer or the log.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::serve::{request, request_with_body, Proc, Reply};
+use std::path::Path;
+
+fn serve(state: &Path, extra: &[(&str, &str)]) -> (Proc, String) {
+    let conf = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/sample-pbx/pjsip.conf");
+    let mut env = vec![
+        ("ISPBX_LISTEN", "127.0.0.1:0"),
+        ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
+        ("ISPBX_STATE_DIR", state.to_str().unwrap()),
+        ("ISPBX_ANONYMOUS_READ", "off"),
+    ];
+    env.extend_from_slice(extra);
+    let proc = Proc::spawn(&["serve"], &env);
+    let rest = proc.wait_for("listening on http://");
+    (proc, rest.split_whitespace().next().unwrap().to_string())
+}
+
+fn token(state: &Path, name: &str, role: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ispbx"))
+        .args(["token", "create", name, "--role", role])
+        .env("ISPBX_STATE_DIR", state)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn with(addr: &str, method: &str, target: &str, auth: &[(&str, &str)], body: &str) -> Reply {
+    let mut h = vec![("Accept", "application/json"), ("Content-Type", "application/json")];
+    h.extend_from_slice(auth);
+    request_with_body(addr, method, target, &h, body.as_bytes())
+}
+
+fn login(addr: &str, user: &str, password: &str, extra: &[(&str, &str)]) -> Reply {
+    let body = format!("username={user}&password={}&next=%2Fendpoints%2F1001", password.replace('+', "%2B"));
+    let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    h.extend_from_slice(extra);
+    request_with_body(addr, "POST", "/login", &h, body.as_bytes())
+}
+
+/// The session cookie a login set, as `name=value`.
+fn cookie(r: &Reply) -> String {
+    let set = r.header("set-cookie").unwrap_or_else(|| panic!("no cookie: {:?}", r.headers));
+    assert!(set.starts_with("ispbx_session="), "{set}");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attr), "{attr} missing: {set}");
+    }
+    set.split(';').next().unwrap().to_string()
+}
+
+#[test]
+fn every_route_asks_for_credentials_and_each_kind_gets_its_due() {
+    let state = tempfile::tempdir().unwrap();
+    let viewer = token(state.path(), "crm", "viewer");
+    let admin = token(state.path(), "ops", "admin");
+    let (proc, addr) = serve(state.path(), &[]);
+
+    // Nobody: 401 with the specification's body for API clients, the login page for browsers.
+    for target in ["/", "/endpoints", "/endpoints/1001", "/endpoints/1001/config", "/openapi.json", "/metrics", "/events", "/changes"] {
+        let r = with(&addr, "GET", target, &[], "");
+        assert_eq!(r.status, 401, "{target}: {}", r.text());
+        assert!(r.json()["detail"].as_str().unwrap().contains("Authentication required"), "{target}");
+        assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"ispbx\""));
+    }
+    let page = request(&addr, "GET", "/endpoints?filter=10", &[("Accept", "text/html")]);
+    assert_eq!(page.status, 303);
+    assert_eq!(page.header("location"), Some("/login?next=%2Fendpoints%3Ffilter%3D10"));
+    for open in ["/healthz", "/readyz", "/login", "/favicon.svg"] {
+        assert_ne!(request(&addr, "GET", open, &[("Accept", "text/html")]).status, 401, "{open}");
+    }
+    assert!(request(&addr, "GET", "/login", &[("Accept", "text/html")]).text().contains("name=\"password\""));
+    assert_eq!(with(&addr, "POST", "/api/list_endpoints", &[], "").status, 401);
+
+    // A token gets what anonymous read gets.
+    let bearer = format!("Bearer {viewer}");
+    let as_viewer = [("Authorization", bearer.as_str())];
+    let list = with(&addr, "GET", "/endpoints", &as_viewer, "");
+    assert_eq!(list.status, 200, "{}", list.text());
+    assert_eq!(list.json()["status"], "success");
+    assert_eq!(with(&addr, "GET", "/endpoints/1001", &as_viewer, "").json()["details"]["objectname"], "1001");
+    // A viewer may not change the PBX; an admin may (writes are off here, so says that).
+    let patch = r#"{"set": {"context": "vip"}}"#;
+    let r = with(&addr, "PATCH", "/endpoints/1001/config", &as_viewer, patch);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("only an admin"), "{}", r.text());
+    let bearer_admin = format!("Bearer {admin}");
+    let r = with(&addr, "PATCH", "/endpoints/1001/config", &[("Authorization", bearer_admin.as_str())], patch);
+    assert_eq!(r.status, 403);
+    assert!(r.text().contains("ISPBX_WRITES"), "{}", r.text());
+    // Unknown, malformed and revoked tokens.
+    for bad in ["Bearer ispbx_nonsense", "Bearer", "Basic YWRtaW46YWRtaW4="] {
+        let r = with(&addr, "GET", "/endpoints", &[("Authorization", bad)], "");
+        assert_eq!(r.status, 401, "{bad}");
+        assert_eq!(r.json()["detail"], "Invalid or revoked token");
+    }
+    let revoked = std::process::Command::new(env!("CARGO_BIN_EXE_ispbx")).args(["token", "revoke", "crm"]).env("ISPBX_STATE_DIR", state.path()).status().unwrap();
+    assert!(revoked.success());
+    assert_eq!(with(&addr, "GET", "/endpoints", &as_viewer, "").status, 401);
+
+    // The first start made an admin and said its password once, on stderr.
+    let log = proc.log();
+    let password = log.split("user 'admin', password ").nth(1).and_then(|r| r.split_whitespace().next()).expect("the first password").to_string();
+    assert!(log.contains("ispbx user passwd admin"));
+    // A wrong password and an unknown user get the same answer.
+    let wrong = login(&addr, "admin", "not-the-password", &[]);
+    let nobody = login(&addr, "nobody", "not-the-password", &[]);
+    assert_eq!((wrong.status, wrong.header("location")), (303, Some("/login?failed=1&next=%2Fendpoints%2F1001")));
+    assert_eq!((nobody.status, nobody.header("location")), (wrong.status, wrong.header("location")));
+    assert!(wrong.header("set-cookie").is_none_or(|c| !c.contains("ispbx_session=") || c.contains("Max-Age=0")));
+    let ok = login(&addr, "admin", &password, &[]);
+    assert_eq!((ok.status, ok.header("location")), (303, Some("/endpoints/1001")));
+    let session = cookie(&ok);
+    let as_admin = [("Cookie", session.as_str())];
+    assert_eq!(with(&addr, "GET", "/endpoints", &as_admin, "").status, 200);
+    let me = with(&addr, "POST", "/api/whoami", &as_admin, "");
+    assert_eq!(me.json()["name"], "admin");
+    assert_eq!(me.json()["role"], "admin");
+    // A post from another site with the cookie is refused; from this one it goes through.
+    let from = |origin: &'static str| [("Cookie", session.as_str()), ("Origin", origin)];
+    let host = format!("http://{addr}");
+    let r = with(&addr, "PATCH", "/endpoints/1001/config", &from("http://evil.example"), patch);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("another site"));
+    let same = [("Cookie", session.as_str()), ("Origin", host.as_str())];
+    assert!(with(&addr, "PATCH", "/endpoints/1001/config", &same, patch).text().contains("ISPBX_WRITES"));
+    // A login only goes on to this server's own pages.
+    assert_eq!(request_with_body(&addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], format!("username=admin&password={password}&next=%2F%2Fevil.example").as_bytes()).header("location"), Some("/"));
+    // Logged out, the cookie opens nothing.
+    let out = with(&addr, "POST", "/logout", &as_admin, "");
+    assert_eq!((out.status, out.header("location")), (303, Some("/login")));
+    assert_eq!(with(&addr, "GET", "/endpoints", &as_admin, "").status, 401);
+
+    // No secret in the log but the first password, said once.
+    let log = proc.log();
+    assert_eq!(log.matches(&password).count(), 1);
+    for secret in [viewer.as_str(), admin.as_str(), session.split('=').nth(1).unwrap()] {
+        assert!(!log.contains(secret), "a secret in the log");
+    }
+}
+
+#[test]
+fn anonymous_read_is_for_reading_and_loopback_unless_said_otherwise() {
+    let state = tempfile::tempdir().unwrap();
+    let (_proc, addr) = serve(state.path(), &[("ISPBX_ANONYMOUS_READ", "on")]);
+    assert_eq!(with(&addr, "GET", "/endpoints", &[], "").status, 200);
+    assert_eq!(with(&addr, "POST", "/api/get_endpoint", &[("Content-Type", "application/x-www-form-urlencoded")], "extension=1001").status, 200);
+    let r = with(&addr, "PATCH", "/endpoints/1001/config", &[], r#"{"set": {"context": "vip"}}"#);
+    assert_eq!(r.status, 401, "{}", r.text());
+
+    let conf = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/sample-pbx/pjsip.conf");
+    let public = std::process::Command::new(env!("CARGO_BIN_EXE_ispbx"))
+        .arg("serve")
+        .envs([("ISPBX_LISTEN", "0.0.0.0:0"), ("ISPBX_ANONYMOUS_READ", "on"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap())])
+        .env("ISPBX_STATE_DIR", state.path())
+        .output()
+        .unwrap();
+    assert!(!public.status.success());
+    let said = format!("{}{}", String::from_utf8_lossy(&public.stdout), String::from_utf8_lossy(&public.stderr));
+    assert!(said.contains("--i-know-this-is-public"), "{said}");
+}

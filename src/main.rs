@@ -171,7 +171,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     if args.anonymous_read {
         tracing::warn!("anonymous read is on: anyone who reaches {addr} reads the dashboard and the API");
     }
-    let access = ispbx::server::auth::Access { accounts, anonymous_read: args.anonymous_read };
+    let access = ispbx::server::auth::Access { accounts, anonymous_read: args.anonymous_read, logins: Default::default() };
     let state = AppState::new(leptos_options, pbx, access);
     let streams = state.stopping.clone();
     let app = router::router(
@@ -204,7 +204,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         let _ = stopping.send(());
     };
     let grace = args.request_timeout();
-    let serving = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown);
+    let serving = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown);
     let deadline = async move {
         if stopped.await.is_ok() {
             tokio::time::sleep(grace).await;

@@ -155,6 +155,30 @@ fn anonymous_read_is_for_reading_and_loopback_unless_said_otherwise() {
     let r = with(&addr, "PATCH", "/endpoints/1001/config", &[], r#"{"set": {"context": "vip"}}"#);
     assert_eq!(r.status, 401, "{}", r.text());
 
+    // Every answer says what a browser may do with it; a page names the nonce its inline scripts carry.
+    let json = with(&addr, "GET", "/endpoints", &[], "");
+    let page = request(&addr, "GET", "/endpoints", &[("Accept", "text/html")]);
+    for r in [&json, &page] {
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        assert_eq!(r.header("referrer-policy"), Some("same-origin"));
+        let csp = r.header("content-security-policy").expect("a CSP");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'") && csp.contains("default-src 'self'"), "{csp}");
+    }
+    let csp = page.header("content-security-policy").unwrap();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce in the page's CSP");
+    let html = page.text();
+    assert!(html.matches("<script").count() >= 1 && html.matches("<script").count() == html.matches(&format!("nonce=\"{nonce}\"")).count(), "{html}");
+
+    // The sixth login attempt in a minute from one address is refused, whoever it names.
+    for i in 0..5 {
+        assert_eq!(login(&addr, &format!("guess{i}"), "wrong-password-here", &[]).status, 303);
+    }
+    let r = login(&addr, "admin", "wrong-password-here", &[]);
+    assert_eq!(r.status, 429, "{}", r.text());
+    let wait: u64 = r.header("retry-after").and_then(|w| w.parse().ok()).expect("Retry-After in seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+
     let conf = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/sample-pbx/pjsip.conf");
     let public = std::process::Command::new(env!("CARGO_BIN_EXE_ispbx"))
         .arg("serve")

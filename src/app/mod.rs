@@ -17,6 +17,8 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::SsrMode;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,6 +34,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// What a page may load: its own scripts (the inline ones Leptos writes carry
+/// this response's nonce), its WASM, and nothing from elsewhere; no frames.
+pub fn content_security_policy_with(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    let Some(res) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    let nonce = leptos::nonce::use_nonce();
+    let policy = content_security_policy_with(nonce.as_deref());
+    if let Ok(v) = axum::http::HeaderValue::from_str(&policy) {
+        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
     }
 }
 

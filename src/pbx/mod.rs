@@ -193,7 +193,13 @@ impl Pbx {
             reveals.insert(id, (std::time::Instant::now(), password));
         }
         let done = tokio::spawn(async move {
-            let phase = |p| progress.enter(id, &endpoint, p);
+            // Done is said once the outcome is recorded (below): a page
+            // asking in between must still see the change running.
+            let phase = |p| {
+                if p != apply::Phase::Done {
+                    progress.enter(id, &endpoint, p)
+                }
+            };
             let result = writes.applier.apply(ami, plan, if_match.as_deref(), &phase).await;
             // Whatever happened, the files may differ from what is served.
             config.reload_if_changed().await;

@@ -74,6 +74,8 @@ impl AppState {
 /// PBX, and how a refused change is answered (this edge's one mapping).
 pub fn provide_app_context(pbx: &crate::pbx::Pbx) {
     provide_context(pbx.clone());
+    // Inline scripts carry it; the page's Content-Security-Policy names it.
+    leptos::nonce::provide_nonce();
     provide_context(crate::app::change_fns::Refusal(|e| {
         let e = super::error::ApiError::from(e);
         (e.status(), e.to_string())

@@ -33,6 +33,56 @@ pub struct Access {
     pub accounts: Accounts,
     /// Reads without credentials (the specification's behaviour), when asked.
     pub anonymous_read: bool,
+    pub logins: LoginLimit,
+}
+
+/// Failed logins a client address, or a user name, may have in a minute;
+/// the next attempt within it is refused (429) before any password is looked at.
+pub const FAILED_LOGINS_PER_MINUTE: usize = 5;
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Recent failed logins per client address and per user name. Only
+/// failures count: an office behind one address logs in as often as it needs.
+#[derive(Clone, Debug, Default)]
+pub struct LoginLimit(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>>);
+
+impl LoginLimit {
+    fn keys(ip: std::net::IpAddr, user: &str) -> [String; 2] {
+        [format!("ip {ip}"), format!("user {}", user.to_lowercase())]
+    }
+
+    /// `Err(seconds to wait)` while either key has had its failures this minute.
+    fn check(&self, ip: std::net::IpAddr, user: &str) -> Result<(), u64> {
+        let now = std::time::Instant::now();
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, times| times.back().is_some_and(|t| now - *t < WINDOW));
+        }
+        let mut wait = None;
+        for key in Self::keys(ip, user) {
+            let Some(times) = map.get_mut(&key) else { continue };
+            while times.front().is_some_and(|t| now - *t >= WINDOW) {
+                times.pop_front();
+            }
+            if times.len() >= FAILED_LOGINS_PER_MINUTE {
+                let left = times.front().map_or(1, |oldest| (WINDOW - (now - *oldest)).as_secs().max(1));
+                wait = wait.max(Some(left));
+            }
+        }
+        wait.map_or(Ok(()), Err)
+    }
+
+    fn failed(&self, ip: std::net::IpAddr, user: &str) {
+        let now = std::time::Instant::now();
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for key in Self::keys(ip, user) {
+            let times = map.entry(key).or_default();
+            times.push_back(now);
+            while times.len() > FAILED_LOGINS_PER_MINUTE {
+                times.pop_front();
+            }
+        }
+    }
 }
 
 /// Paths anyone may fetch: logging in, the assets the login page needs, and
@@ -178,8 +228,17 @@ impl axum::extract::FromRef<AppState> for Access {
 
 /// `POST /login`: a form with `username` and `password`. A new session id on
 /// success; on failure the same answer whether the user exists or not.
-pub async fn login(State(access): State<Access>, session: Session, form: Result<Form<LoginForm>, FormRejection>) -> Response {
+pub async fn login(
+    State(access): State<Access>,
+    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    session: Session,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
     let Ok(Form(form)) = form else { return see_other(&format!("{}?failed=1", routes::LOGIN)) };
+    if let Err(wait) = access.logins.check(client.ip(), &form.username) {
+        tracing::warn!(client = %client.ip(), "login attempts over the limit");
+        return ApiError::TooManyLogins(wait).into_response();
+    }
     let failed = || see_other(&format!("{}?failed=1&next={}", routes::LOGIN, routes::query_value(local(&form.next))));
     match access.accounts.login(&form.username, &form.password).await {
         Ok(Some(user)) => {
@@ -196,7 +255,8 @@ pub async fn login(State(access): State<Access>, session: Session, form: Result<
             see_other(local(&form.next))
         }
         Ok(None) => {
-            tracing::warn!("a failed login");
+            access.logins.failed(client.ip(), &form.username);
+            tracing::warn!(client = %client.ip(), "a failed login");
             failed()
         }
         Err(e) => {
@@ -237,6 +297,25 @@ pub async fn sessions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sixth_failure_in_a_minute_is_refused_and_successes_do_not_count() {
+        let limit = LoginLimit::default();
+        let ip: std::net::IpAddr = [127, 0, 0, 1].into();
+        for i in 0..FAILED_LOGINS_PER_MINUTE {
+            assert_eq!(limit.check(ip, &format!("u{i}")), Ok(()));
+            limit.failed(ip, &format!("u{i}"));
+        }
+        let wait = limit.check(ip, "someone").unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        // The user name counts on its own, from anywhere.
+        let other: std::net::IpAddr = [127, 0, 0, 2].into();
+        assert_eq!(limit.check(other, "u0"), Ok(()));
+        for _ in 0..FAILED_LOGINS_PER_MINUTE {
+            limit.failed([127, 0, 0, 3].into(), "alice");
+        }
+        assert!(limit.check(other, "ALICE").is_err());
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_login() {

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// A token that is unknown or revoked.
     #[error("Invalid or revoked token")]
     BadCredentials,
+    /// Login attempts over the limit: seconds until the next is taken.
+    #[error("Too many login attempts: try again in {0} s")]
+    TooManyLogins(u64),
     /// A change that failed on the server's side (disk, an undo that failed).
     #[error("{0}")]
     ChangeFailed(String),
@@ -91,6 +94,7 @@ impl ApiError {
             ApiError::NotTaken(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyLogins(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ChangeFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +105,9 @@ impl IntoResponse for ApiError {
         let mut res = (self.status(), Json(ErrorBody { detail: self.to_string() })).into_response();
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        if let ApiError::TooManyLogins(wait) = self {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        }
         if self.status() == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"ispbx\""));
         }

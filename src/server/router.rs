@@ -18,7 +18,9 @@ use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use axum::http::{header, HeaderValue};
 
 pub struct RouterOptions {
     pub request_timeout: Duration,
@@ -95,6 +97,14 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
                 server_fn_status::bad_arguments_are_400(server_fns.clone(), req, next)
             }))
             .layer(axum::middleware::from_fn(move |req, next| timeout(limit, req, next)))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_str(&crate::app::content_security_policy_with(None)).unwrap_or(HeaderValue::from_static("default-src 'self'")),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+            .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            // Same-origin only: a form posted without JavaScript is sent back by its Referer.
+            .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
             .layer(opts.sessions.clone())
             .layer(axum::middleware::from_fn_with_state(access, auth::gate)),
     )

@@ -208,3 +208,4 @@ fn ChangePanel(e: ChangeEntry, password: Option<String>, may_change: bool) -> im
         </section>
     }
 }
+

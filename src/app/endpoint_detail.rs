@@ -58,12 +58,7 @@ fn Detail(ext: String) -> impl IntoView {
 
 #[component]
 fn NoSuchEndpoint(ext: String) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(axum::http::StatusCode::NOT_FOUND);
-        }
-    }
+    super::widgets::not_found_status();
     view! {
         <section class="panel">
             <h1>"Extension not found"</h1>

@@ -63,6 +63,16 @@ pub fn ConfigErrorBanner(error: String) -> impl IntoView {
     }
 }
 
+/// A page that says "not found" answers 404 when rendered on the server.
+pub fn not_found_status() {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+    }
+}
+
 #[component]
 pub fn ErrorPanel(message: String) -> impl IntoView {
     view! {

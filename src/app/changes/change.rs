@@ -26,12 +26,7 @@ pub fn ChangePage() -> impl IntoView {
 
 #[component]
 fn NoSuchChange() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(axum::http::StatusCode::NOT_FOUND);
-        }
-    }
+    crate::app::widgets::not_found_status();
     view! {
         <section class="panel">
             <h1>"Change not found"</h1>

@@ -81,10 +81,14 @@ pub(crate) mod on_server {
 }
 
 /// Every option an endpoint, an aor and an auth take: the three objects
-/// of an extension the dashboard edits.
+/// of an extension the dashboard edits. Empty for whoever may not change
+/// the PBX: their page has no forms.
 #[server(endpoint = "editing_fields")]
 pub async fn editing_fields() -> Result<FormFields, ServerFnError> {
     use crate::pbx::editing::option_fields;
+    if !on_server::may_change(&on_server::pbx()) {
+        return Ok(FormFields { endpoint: Vec::new(), aor: Vec::new(), auth: Vec::new() });
+    }
     Ok(FormFields { endpoint: option_fields("endpoint"), aor: option_fields("aor"), auth: option_fields("auth") })
 }
 

@@ -56,9 +56,15 @@ pub struct Token {
     pub revoked: Option<String>,
 }
 
+/// A token's last use is written at most this often: a frontend polling
+/// every second must not cost a durable write each time.
+const LAST_USE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct Accounts {
     pool: SqlitePool,
+    /// When each token's last use was last written, by token hash.
+    last_written: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
     /// Verified against when the user does not exist, so that a failed
     /// login takes the same time either way.
     decoy: std::sync::Arc<str>,
@@ -115,13 +121,9 @@ fn check_password(password: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
-/// A password or a token of `bytes` random bytes, in letters and digits.
-pub fn random_secret(bytes: usize) -> Result<String, AccountError> {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut raw = vec![0u8; bytes];
-    getrandom::fill(&mut raw).map_err(|e| AccountError::Random(e.to_string()))?;
-    // 57 letters: a byte modulo 57 is close enough to even for a secret this long.
-    Ok(raw.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+/// A random password or token body of `len` letters and digits.
+pub fn random_secret(len: usize) -> Result<String, AccountError> {
+    crate::pjsip::edit::random_text(len).map_err(|e| AccountError::Random(e.to_string()))
 }
 
 impl Accounts {
@@ -129,7 +131,7 @@ impl Accounts {
         let decoy = tokio::task::spawn_blocking(|| hash_password("a password nobody has"))
             .await
             .map_err(|e| AccountError::Hash(e.to_string()))??;
-        Ok(Accounts { pool, decoy: decoy.into() })
+        Ok(Accounts { pool, last_written: Default::default(), decoy: decoy.into() })
     }
 
     pub async fn is_empty(&self) -> Result<bool, AccountError> {
@@ -242,17 +244,28 @@ impl Accounts {
         Ok(())
     }
 
-    /// Who a bearer token is, if it is a live one; its last use is recorded.
+    /// Who a bearer token is, if it is a live one; its last use is recorded
+    /// (to the minute).
     pub async fn by_token(&self, token: &str) -> Result<Option<Identity>, AccountError> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Ok(None);
         }
-        let row = sqlx::query("UPDATE tokens SET last_used = $1 WHERE token_hash = $2 AND revoked IS NULL RETURNING name, role")
-            .bind(super::db::now())
-            .bind(token_hash(token))
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(Identity { name: r.try_get("name")?, role: role_of(&r)?, via: "token".into() })).transpose()
+        let hash = token_hash(token);
+        let row = sqlx::query("SELECT name, role FROM tokens WHERE token_hash = $1 AND revoked IS NULL").bind(&hash).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        let due = {
+            let mut written = self.last_written.lock().unwrap_or_else(|e| e.into_inner());
+            let now = std::time::Instant::now();
+            let due = written.get(&hash).is_none_or(|at| now.duration_since(*at) >= LAST_USE_EVERY);
+            if due {
+                written.insert(hash.clone(), now);
+            }
+            due
+        };
+        if due {
+            sqlx::query("UPDATE tokens SET last_used = $1 WHERE token_hash = $2").bind(super::db::now()).bind(&hash).execute(&self.pool).await?;
+        }
+        Ok(Some(Identity { name: row.try_get("name")?, role: role_of(&row)?, via: "token".into() }))
     }
 }
 

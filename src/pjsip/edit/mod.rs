@@ -276,14 +276,21 @@ pub fn restore(cfg: &PjsipConfig, files: Vec<FileChange>) -> Result<Edited, Edit
 /// A password for a new auth: 20 letters and digits from the OS's random
 /// source (116 bits), none that look alike, nothing a config line chokes on.
 pub fn new_password() -> Result<String, getrandom::Error> {
+    random_text(20)
+}
+
+/// `len` letters and digits from the OS's random source, each equally
+/// likely, none that reads like another (no 0/O, 1/l/I): SIP passwords,
+/// account passwords and API tokens.
+pub fn random_text(len: usize) -> Result<String, getrandom::Error> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut out = String::with_capacity(20);
+    let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
-    while out.len() < 20 {
+    while out.len() < len {
         getrandom::fill(&mut buf)?;
         // 57 letters: 228 = 4 * 57 keeps every letter equally likely.
         for b in buf.iter().filter(|b| **b < 228) {
-            if out.len() < 20 {
+            if out.len() < len {
                 out.push(ALPHABET[(*b as usize) % ALPHABET.len()] as char);
             }
         }

@@ -35,6 +35,12 @@ fn read_password() -> Result<String, String> {
     }
 }
 
+/// The audit log's actor for the command line: the system user running it.
+fn by() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
 fn done(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -52,11 +58,11 @@ pub async fn user(command: UserCommand, state: StateArgs) -> ExitCode {
     };
     done(match command {
         UserCommand::Add { name, role } => match read_password() {
-            Ok(p) => a.add_user(&name, role.into(), &p).await.map_err(|e| e.to_string()),
+            Ok(p) => a.add_user(&name, role.into(), &p, &by()).await.map_err(|e| e.to_string()),
             Err(e) => Err(e),
         },
         UserCommand::Passwd { name } => match read_password() {
-            Ok(p) => a.set_password(&name, &p).await.map_err(|e| e.to_string()),
+            Ok(p) => a.set_password(&name, &p, &by()).await.map_err(|e| e.to_string()),
             Err(e) => Err(e),
         },
         UserCommand::List => a.users().await.map_err(|e| e.to_string()).map(|users| {
@@ -64,7 +70,8 @@ pub async fn user(command: UserCommand, state: StateArgs) -> ExitCode {
                 println!("{}\t{}\t{}", u.name, u.role.as_str(), u.created);
             }
         }),
-        UserCommand::Remove { name } => a.remove_user(&name).await.map_err(|e| e.to_string()),
+        UserCommand::Role { name, role } => a.set_role(&name, role.into(), &by()).await.map_err(|e| e.to_string()),
+        UserCommand::Remove { name } => a.remove_user(&name, &by()).await.map_err(|e| e.to_string()),
     })
 }
 
@@ -74,16 +81,21 @@ pub async fn token(command: TokenCommand, state: StateArgs) -> ExitCode {
         Err(code) => return code,
     };
     done(match command {
-        TokenCommand::Create { name, role } => a.create_token(&name, role.into()).await.map_err(|e| e.to_string()).map(|t| println!("{t}")),
+        TokenCommand::Create { name, role, expires_in } => {
+            a.create_token(&name, role.into(), expires_in.map(|d| d.0), &by()).await.map_err(|e| e.to_string()).map(|t| println!("{t}"))
+        }
         TokenCommand::List => a.tokens().await.map_err(|e| e.to_string()).map(|tokens| {
+            let now = time::OffsetDateTime::now_utc();
             for t in tokens {
-                let state = match &t.revoked {
-                    Some(at) => format!("revoked {at}"),
-                    None => format!("last used {}", t.last_used.as_deref().unwrap_or("never")),
+                let state = match (&t.revoked, t.is_live(now)) {
+                    (Some(at), _) => format!("revoked {at}"),
+                    (None, false) => format!("expired {}", t.expires.as_deref().unwrap_or("")),
+                    (None, true) => format!("last used {}", t.last_used.as_deref().unwrap_or("never")),
                 };
-                println!("{}\t{}\t{}\t{}", t.name, t.role.as_str(), t.created, state);
+                let until = t.expires.as_deref().map_or("never expires".to_string(), |at| format!("expires {at}"));
+                println!("{}\t{}\t{}\t{}\t{}", t.name, t.role.as_str(), t.created, until, state);
             }
         }),
-        TokenCommand::Revoke { name } => a.revoke_token(&name).await.map_err(|e| e.to_string()),
+        TokenCommand::Revoke { name } => a.revoke_token(&name, &by()).await.map_err(|e| e.to_string()),
     })
 }

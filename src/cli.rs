@@ -101,8 +101,36 @@ pub enum UserCommand {
     Passwd { name: String },
     /// List the accounts and their roles.
     List,
+    /// Change an account's role (the last admin stays an admin).
+    Role {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
     /// Remove an account; its sessions end with it.
     Remove { name: String },
+}
+
+/// A token's lifetime as given on the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Lasting(pub Duration);
+
+impl Lasting {
+    fn parse(s: &str) -> Result<Lasting, String> {
+        let bad = || format!("'{s}' is not a lifetime: a number of days, hours or minutes, as 90d, 12h, 30m");
+        let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+        let n: u64 = n.parse().map_err(|_| bad())?;
+        let secs = match unit {
+            "d" => 86_400,
+            "h" => 3_600,
+            "m" => 60,
+            _ => return Err(bad()),
+        };
+        match n.checked_mul(secs) {
+            Some(total) if total > 0 && n <= 36_500 * 86_400 / secs => Ok(Lasting(Duration::from_secs(total))),
+            _ => Err(bad()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +140,9 @@ pub enum TokenCommand {
         name: String,
         #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
         role: RoleArg,
+        /// How long it works: `90d`, `12h`, `30m` [default: until revoked].
+        #[arg(long, value_parser = Lasting::parse)]
+        expires_in: Option<Lasting>,
     },
     /// List the tokens (never their values), when each was last used.
     List,
@@ -430,6 +461,16 @@ impl std::str::FromStr for AmiSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_lifetimes_are_days_hours_or_minutes() {
+        assert_eq!(Lasting::parse("90d").unwrap().0, Duration::from_secs(90 * 86_400));
+        assert_eq!(Lasting::parse("12h").unwrap().0, Duration::from_secs(12 * 3_600));
+        assert_eq!(Lasting::parse("30m").unwrap().0, Duration::from_secs(1_800));
+        for bad in ["", "d", "0d", "12", "1w", "-1d", "99999999999999999999d", "36501d"] {
+            assert!(Lasting::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn no_subcommand_means_serve_with_defaults() {

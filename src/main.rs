@@ -155,10 +155,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut pbx = Pbx::new(config, live);
+    let audit = ispbx::pbx::audit::AuditLog::new(db.clone());
+    let mut pbx = Pbx::new(config, live).with_audit(audit.clone());
     if args.writes {
         tracing::info!(state_dir = %state_dir.display(), "writes are on: changes are verified on Asterisk or undone");
-        let audit = ispbx::pbx::audit::AuditLog::new(db.clone());
         pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir.clone()), audit);
     }
     let sessions = match ispbx::server::auth::sessions(db, false).await {
@@ -299,7 +299,7 @@ async fn first_account(db: sqlx::SqlitePool) -> Result<ispbx::pbx::accounts::Acc
     let accounts = Accounts::new(db).await?;
     if accounts.is_empty().await? {
         let password = random_secret(20)?;
-        accounts.add_user("admin", ispbx::model::Role::Admin, &password).await?;
+        accounts.add_user("admin", ispbx::model::Role::Admin, &password, "ispbx (first start)").await?;
         eprintln!("ispbx: no account existed, so one was made: user 'admin', password {password}");
         eprintln!("ispbx: this is the only time it is shown; change it with `ispbx user passwd admin`");
     }

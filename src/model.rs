@@ -356,12 +356,19 @@ pub struct ChangeEntry {
     pub at: String,
     /// Who asked, once accounts exist.
     pub actor: Option<String>,
-    /// `patch`, `create`, `delete`.
+    /// `patch`, `create`, `delete`, `revert`; for access events `login`,
+    /// `login_failed`, `logout`, `user_add`, `user_role`, `user_passwd`,
+    /// `user_remove`, `token_create`, `token_revoke`.
     pub action: String,
+    /// Empty for access events.
     pub endpoint: String,
+    /// A change to the PBX's config, or an access event (accounts, tokens, logins).
+    #[serde(default)]
+    pub kind: AuditKind,
     /// The changes asked for, in words; secrets redacted.
     pub summary: String,
-    /// `pending`, `applied`, `refused`, `rolled_back`, `failed`.
+    /// `pending`, `applied`, `refused`, `rolled_back`, `failed`; an access
+    /// event is `ok` or `refused`.
     pub result: String,
     /// Why it was refused, rolled back or failed.
     pub detail: Option<String>,
@@ -377,6 +384,51 @@ pub struct ChangeEntry {
     /// How long each phase took, when this server ran it since it started.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<ChangeStep>,
+}
+
+/// What an audit log entry is about. Access events are shown to admins only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    #[default]
+    Config,
+    Access,
+}
+
+/// Which entries `GET /changes?kind=` lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditFilter {
+    /// Changes to the config (the default, as before access events were kept).
+    #[default]
+    Config,
+    Access,
+    All,
+}
+
+impl AuditFilter {
+    pub fn parse(s: &str) -> Option<AuditFilter> {
+        match s {
+            "" | "config" => Some(AuditFilter::Config),
+            "access" => Some(AuditFilter::Access),
+            "all" => Some(AuditFilter::All),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditFilter::Config => "config",
+            AuditFilter::Access => "access",
+            AuditFilter::All => "all",
+        }
+    }
+
+    /// Who has logged in from where, and who failed to, is an admin's to read.
+    pub fn readable_by(self, role: Role) -> bool {
+        self == AuditFilter::Config || role == Role::Admin
+    }
 }
 
 /// `GET /changes`.

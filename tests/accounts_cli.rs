@@ -42,6 +42,14 @@ fn users_and_tokens_from_the_command_line() {
     assert_eq!(rows, [("alice", "admin"), ("carol", "viewer")], "{list}");
     assert!(ispbx(&["user", "passwd", "carol"], s, "Carol-New-Password-3\n").status.success());
     assert_eq!(ispbx(&["user", "passwd", "dave"], s, "Dave-Long-Password-4\n").status.code(), Some(1));
+    // Roles change; the last admin cannot stop being one, nor go.
+    let out = ispbx(&["user", "role", "alice", "--role", "viewer"], s, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("last admin"), "{}", text(&out.stderr));
+    assert_eq!(ispbx(&["user", "remove", "alice"], s, "").status.code(), Some(1));
+    assert!(ispbx(&["user", "role", "carol", "--role", "admin"], s, "").status.success());
+    assert!(text(&ispbx(&["user", "list"], s, "").stdout).contains("carol\tadmin"));
+    assert!(ispbx(&["user", "role", "carol", "--role", "viewer"], s, "").status.success());
     assert!(ispbx(&["user", "remove", "carol"], s, "").status.success());
     assert_eq!(ispbx(&["user", "remove", "carol"], s, "").status.code(), Some(1));
 
@@ -55,6 +63,15 @@ fn users_and_tokens_from_the_command_line() {
     assert!(list.starts_with("crm\tviewer\t") && list.contains("last used never") && !list.contains(token), "{list}");
     assert!(ispbx(&["token", "revoke", "crm"], s, "").status.success());
     assert!(text(&ispbx(&["token", "list"], s, "").stdout).contains("revoked"));
+    let out = ispbx(&["token", "create", "nightly", "--expires-in", "90d"], s, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = text(&ispbx(&["token", "list"], s, "").stdout);
+    let nightly = list.lines().find(|l| l.starts_with("nightly\t")).unwrap_or_default();
+    assert!(nightly.contains("\texpires 20") && nightly.ends_with("last used never"), "{list}");
+    assert!(list.lines().any(|l| l.starts_with("crm\t") && l.contains("never expires")), "{list}");
+    let out = ispbx(&["token", "create", "x", "--expires-in", "1w"], s, "");
+    assert_eq!(out.status.code(), Some(2), "clap refuses it");
+    assert!(text(&out.stderr).contains("90d, 12h, 30m"), "{}", text(&out.stderr));
 
     // Nothing in the clear on disk.
     for entry in std::fs::read_dir(s).unwrap() {

@@ -99,7 +99,7 @@ fn every_route_asks_for_credentials_and_each_kind_gets_its_due() {
     for bad in ["Bearer ispbx_nonsense", "Bearer", "Basic YWRtaW46YWRtaW4="] {
         let r = with(&addr, "GET", "/endpoints", &[("Authorization", bad)], "");
         assert_eq!(r.status, 401, "{bad}");
-        assert_eq!(r.json()["detail"], "Invalid or revoked token");
+        assert_eq!(r.json()["detail"], "Invalid, expired or revoked token");
     }
     let revoked = std::process::Command::new(env!("CARGO_BIN_EXE_ispbx")).args(["token", "revoke", "crm"]).env("ISPBX_STATE_DIR", state.path()).status().unwrap();
     assert!(revoked.success());
@@ -137,6 +137,23 @@ fn every_route_asks_for_credentials_and_each_kind_gets_its_due() {
     let out = with(&addr, "POST", "/logout", &as_admin, "");
     assert_eq!((out.status, out.header("location")), (303, Some("/login")));
     assert_eq!(with(&addr, "GET", "/endpoints", &as_admin, "").status, 401);
+
+    // The logins, the failed ones and the logout are in the audit log, for admins only.
+    let events = with(&addr, "GET", "/changes?kind=access", &[("Authorization", bearer_admin.as_str())], "");
+    assert_eq!(events.status, 200, "{}", events.text());
+    let seen: Vec<String> = events.json()["changes"].as_array().unwrap().iter().map(|e| format!("{} {}", e["action"].as_str().unwrap(), e["result"].as_str().unwrap())).collect();
+    assert_eq!(seen[..5], ["logout ok", "login ok", "login ok", "login_failed refused", "login_failed refused"], "{seen:?}");
+    assert!(events.json()["changes"].as_array().unwrap().iter().all(|e| e["kind"] == "access" && e["endpoint"] == ""));
+    assert!(!events.text().contains(&password) && !events.text().contains("not-the-password"));
+    assert_eq!(with(&addr, "GET", "/changes", &[("Authorization", bearer_admin.as_str())], "").json()["changes"], serde_json::json!([]));
+    let viewer2 = token(state.path(), "wallboard", "viewer");
+    let bearer2 = format!("Bearer {viewer2}");
+    let r = with(&addr, "GET", "/changes?kind=access", &[("Authorization", bearer2.as_str())], "");
+    assert_eq!(r.status, 403, "{}", r.text());
+    let first = events.json()["changes"][0]["id"].as_i64().unwrap();
+    assert_eq!(with(&addr, "GET", &format!("/changes/{first}"), &[("Authorization", bearer2.as_str())], "").status, 404);
+    assert_eq!(with(&addr, "GET", &format!("/changes/{first}"), &[("Authorization", bearer_admin.as_str())], "").json()["action"], "logout");
+    assert_eq!(with(&addr, "GET", "/changes?kind=everything", &[("Authorization", bearer_admin.as_str())], "").status, 400);
 
     // No secret in the log but the first password, said once.
     let log = proc.log();

@@ -69,6 +69,11 @@ pub(crate) mod on_server {
         identity().map(|i| i.name).filter(|n| !n.is_empty())
     }
 
+    /// What the asker may read of the audit log.
+    pub fn reader() -> crate::model::Role {
+        identity().map_or(crate::model::Role::Viewer, |i| i.role)
+    }
+
     /// Whether the page may offer changes: writes on, and an admin asking.
     pub fn may_change(pbx: &Pbx) -> bool {
         pbx.writes() && identity().is_some_and(|i| i.role == crate::model::Role::Admin)
@@ -184,16 +189,20 @@ pub async fn delete_extension(extension: String, version: String) -> Result<(), 
     Ok(())
 }
 
-/// The audit log, newest first, 50 a page; `None` when writes are off (no log).
+/// The audit log, newest first, 50 a page, of the `kind` asked (`config`,
+/// `access`, `all`); `None` when the server keeps no log.
 #[server(endpoint = "list_changes")]
-pub async fn list_changes(endpoint: Option<String>, before: Option<i64>) -> Result<Option<ChangeList>, ServerFnError> {
+pub async fn list_changes(endpoint: Option<String>, before: Option<i64>, kind: Option<String>) -> Result<Option<ChangeList>, ServerFnError> {
+    use crate::pbx::apply::ApplyError;
     const PAGE: u32 = 50;
     let pbx = on_server::pbx();
-    if !pbx.writes() {
-        return Ok(None);
-    }
+    let kind = kind.unwrap_or_default();
+    let filter = crate::model::AuditFilter::parse(&kind).ok_or_else(|| on_server::invalid(format!("kind is config, access or all, not '{kind}'")))?;
     let endpoint = endpoint.filter(|e| !e.is_empty());
-    let changes = pbx.changes(endpoint.as_deref(), before, PAGE).await.map_err(on_server::failed)?;
+    let changes = match pbx.changes(endpoint.as_deref(), before, PAGE, filter, on_server::reader()).await {
+        Err(ApplyError::WritesOff) => return Ok(None),
+        other => other.map_err(on_server::failed)?,
+    };
     let next = (changes.len() == PAGE as usize).then(|| changes.last().map(|c| c.id)).flatten();
     Ok(Some(ChangeList { status: "success".into(), changes, next }))
 }
@@ -201,11 +210,13 @@ pub async fn list_changes(endpoint: Option<String>, before: Option<i64>) -> Resu
 /// One change, with a created extension's password the first time it is asked after it is applied.
 #[server(endpoint = "get_change")]
 pub async fn get_change(id: i64) -> Result<Option<ChangeView>, ServerFnError> {
+    use crate::pbx::apply::ApplyError;
     let pbx = on_server::pbx();
-    if !pbx.writes() {
-        return Ok(None);
-    }
-    let Some(entry) = pbx.change(id).await.map_err(on_server::failed)? else { return Ok(None) };
+    let entry = match pbx.change(id, on_server::reader()).await {
+        Err(ApplyError::WritesOff) => return Ok(None),
+        other => other.map_err(on_server::failed)?,
+    };
+    let Some(entry) = entry else { return Ok(None) };
     let password = (entry.result == "applied").then(|| pbx.reveal(id)).flatten();
     Ok(Some(ChangeView { entry, password, writes: on_server::may_change(&pbx) }))
 }

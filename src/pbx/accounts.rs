@@ -2,7 +2,12 @@
 //! argon2id hashes (OWASP's parameters); tokens, which are long random
 //! strings, as their SHA-256. Neither is ever kept, logged or shown in the
 //! clear: a generated password or token is handed back once, to be shown.
+//!
+//! Every change to accounts and tokens, every login and every failed login
+//! is recorded in the audit log ([`super::audit`]) here, whoever asks for
+//! it (the dashboard, the API, the command line).
 
+use super::audit::{AccessEvent, AuditLog};
 use crate::model::{Identity, Role};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -30,6 +35,8 @@ pub enum AccountError {
     TokenExists(String),
     #[error("there is no token named '{0}'")]
     NoToken(String),
+    #[error("'{0}' is the last admin: make another admin first")]
+    LastAdmin(String),
     #[error("no random source: {0}")]
     Random(String),
     #[error("password hashing: {0}")]
@@ -54,6 +61,21 @@ pub struct Token {
     pub created: String,
     pub last_used: Option<String>,
     pub revoked: Option<String>,
+    /// When it stops working on its own; never when absent.
+    pub expires: Option<String>,
+}
+
+impl Token {
+    /// Whether it is refused now: revoked, or past its end.
+    pub fn is_live(&self, now: time::OffsetDateTime) -> bool {
+        self.revoked.is_none() && !expired(self.expires.as_deref(), now)
+    }
+}
+
+/// Whether a token ending at `expires` (RFC 3339) has ended. An end that
+/// cannot be read counts as ended: a token is refused rather than trusted.
+fn expired(expires: Option<&str>, now: time::OffsetDateTime) -> bool {
+    expires.is_some_and(|at| time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).map_or(true, |at| at <= now))
 }
 
 /// A token's last use is written at most this often: a frontend polling
@@ -63,6 +85,7 @@ const LAST_USE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 #[derive(Clone)]
 pub struct Accounts {
     pool: SqlitePool,
+    audit: AuditLog,
     /// When each token's last use was last written, by token hash.
     last_written: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
     /// Verified against when the user does not exist, so that a failed
@@ -131,7 +154,30 @@ impl Accounts {
         let decoy = tokio::task::spawn_blocking(|| hash_password("a password nobody has"))
             .await
             .map_err(|e| AccountError::Hash(e.to_string()))??;
-        Ok(Accounts { pool, last_written: Default::default(), decoy: decoy.into() })
+        Ok(Accounts { audit: AuditLog::new(pool.clone()), pool, last_written: Default::default(), decoy: decoy.into() })
+    }
+
+    /// An access event in the audit log. Not being able to record one is
+    /// logged, and does not undo what was done.
+    async fn record(&self, action: &'static str, by: Option<&str>, summary: String, result: &'static str, detail: Option<String>) {
+        let event = AccessEvent { action, actor: by, summary, result, detail };
+        if let Err(e) = self.audit.record(&event).await {
+            tracing::error!("the audit log did not take '{}': {e}", event.summary);
+        }
+    }
+
+    async fn admins(&self) -> Result<i64, AccountError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM users WHERE role = $1").bind(Role::Admin.as_str()).fetch_one(&self.pool).await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    /// Refuses to leave no admin: nobody could manage accounts from the dashboard again.
+    async fn keep_an_admin(&self, name: &str) -> Result<(), AccountError> {
+        let user = self.user(name).await?.ok_or_else(|| AccountError::NoUser(name.to_string()))?;
+        if user.role == Role::Admin && self.admins().await? <= 1 {
+            return Err(AccountError::LastAdmin(name.to_string()));
+        }
+        Ok(())
     }
 
     pub async fn is_empty(&self) -> Result<bool, AccountError> {
@@ -139,7 +185,7 @@ impl Accounts {
         Ok(row.try_get::<i64, _>(0)? == 0)
     }
 
-    pub async fn add_user(&self, name: &str, role: Role, password: &str) -> Result<(), AccountError> {
+    pub async fn add_user(&self, name: &str, role: Role, password: &str, by: &str) -> Result<(), AccountError> {
         check_name(name)?;
         check_password(password)?;
         if self.user(name).await?.is_some() {
@@ -153,24 +199,40 @@ impl Accounts {
             .bind(super::db::now())
             .execute(&self.pool)
             .await?;
+        self.record("user_add", Some(by), format!("added the {} {name}", role.as_str()), "ok", None).await;
         Ok(())
     }
 
-    pub async fn set_password(&self, name: &str, password: &str) -> Result<(), AccountError> {
+    pub async fn set_password(&self, name: &str, password: &str, by: &str) -> Result<(), AccountError> {
         check_password(password)?;
         let hash = blocking_hash(password).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2").bind(hash).bind(name).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
             return Err(AccountError::NoUser(name.to_string()));
         }
+        self.record("user_passwd", Some(by), format!("changed the password of {name}"), "ok", None).await;
         Ok(())
     }
 
-    pub async fn remove_user(&self, name: &str) -> Result<(), AccountError> {
+    pub async fn set_role(&self, name: &str, role: Role, by: &str) -> Result<(), AccountError> {
+        if role != Role::Admin {
+            self.keep_an_admin(name).await?;
+        }
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE name = $2").bind(role.as_str()).bind(name).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(AccountError::NoUser(name.to_string()));
+        }
+        self.record("user_role", Some(by), format!("made {name} a{} {}", if role == Role::Admin { "n" } else { "" }, role.as_str()), "ok", None).await;
+        Ok(())
+    }
+
+    pub async fn remove_user(&self, name: &str, by: &str) -> Result<(), AccountError> {
+        self.keep_an_admin(name).await?;
         let done = sqlx::query("DELETE FROM users WHERE name = $1").bind(name).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
             return Err(AccountError::NoUser(name.to_string()));
         }
+        self.record("user_remove", Some(by), format!("removed {name}"), "ok", None).await;
         Ok(())
     }
 
@@ -185,8 +247,10 @@ impl Accounts {
     }
 
     /// The account `name` when `password` is its password. A missing user
-    /// costs one hash verification too.
-    pub async fn login(&self, name: &str, password: &str) -> Result<Option<User>, AccountError> {
+    /// costs one hash verification too. Recorded either way, with `client`
+    /// (the address asking); a name no account has is not recorded, since it
+    /// may be a password typed in the wrong field.
+    pub async fn login(&self, name: &str, password: &str, client: &str) -> Result<Option<User>, AccountError> {
         let row = sqlx::query("SELECT name, role, created, password_hash FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
         let hash: String = match &row {
             Some(r) => r.try_get("password_hash")?,
@@ -194,31 +258,62 @@ impl Accounts {
         };
         let password = password.to_string();
         let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+        let client = Some(client.to_string());
         match row {
-            Some(r) if ok => Ok(Some(user_of(&r)?)),
-            _ => Ok(None),
+            Some(r) if ok => {
+                let user = user_of(&r)?;
+                self.record("login", Some(&user.name), format!("{} logged in", user.name), "ok", client).await;
+                Ok(Some(user))
+            }
+            Some(r) => {
+                let name: String = r.try_get("name")?;
+                self.record("login_failed", None, format!("a wrong password for {name}"), "refused", client).await;
+                Ok(None)
+            }
+            None => {
+                self.record("login_failed", None, "a login as a user that does not exist".into(), "refused", client).await;
+                Ok(None)
+            }
         }
     }
 
-    /// A new token: its value, to be shown once.
-    pub async fn create_token(&self, name: &str, role: Role) -> Result<String, AccountError> {
+    /// Records that `name` logged out.
+    pub async fn logged_out(&self, name: &str) {
+        self.record("logout", Some(name), format!("{name} logged out"), "ok", None).await;
+    }
+
+    /// A new token, ending after `lasts` when given: its value, to be shown once.
+    pub async fn create_token(&self, name: &str, role: Role, lasts: Option<std::time::Duration>, by: &str) -> Result<String, AccountError> {
         check_name(name)?;
+        let expires = match lasts {
+            Some(d) => {
+                let d = time::Duration::try_from(d).map_err(|_| AccountError::Invalid("a token lasts at most a few centuries".into()))?;
+                let at = time::OffsetDateTime::now_utc().checked_add(d).ok_or_else(|| AccountError::Invalid("a token lasts at most a few centuries".into()))?;
+                Some(at.format(&time::format_description::well_known::Rfc3339).map_err(|e| AccountError::Invalid(e.to_string()))?)
+            }
+            None => None,
+        };
         let token = format!("{TOKEN_PREFIX}{}", random_secret(40)?);
-        let inserted = sqlx::query("INSERT INTO tokens (name, role, token_hash, created) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(role.as_str())
-            .bind(token_hash(&token))
-            .bind(super::db::now())
-            .execute(&self.pool)
-            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO tokens (name, role, token_hash, created, expires) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(token_hash(&token))
+        .bind(super::db::now())
+        .bind(&expires)
+        .execute(&self.pool)
+        .await?;
         if inserted.rows_affected() == 0 {
             return Err(AccountError::TokenExists(name.to_string()));
         }
+        let until = expires.map(|at| format!(", until {at}")).unwrap_or_default();
+        self.record("token_create", Some(by), format!("created the {} token {name}{until}", role.as_str()), "ok", None).await;
         Ok(token)
     }
 
     pub async fn tokens(&self) -> Result<Vec<Token>, AccountError> {
-        let rows = sqlx::query("SELECT name, role, created, last_used, revoked FROM tokens ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT name, role, created, last_used, revoked, expires FROM tokens ORDER BY name").fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(Token {
@@ -227,12 +322,13 @@ impl Accounts {
                     created: r.try_get("created")?,
                     last_used: r.try_get("last_used")?,
                     revoked: r.try_get("revoked")?,
+                    expires: r.try_get("expires")?,
                 })
             })
             .collect()
     }
 
-    pub async fn revoke_token(&self, name: &str) -> Result<(), AccountError> {
+    pub async fn revoke_token(&self, name: &str, by: &str) -> Result<(), AccountError> {
         let done = sqlx::query("UPDATE tokens SET revoked = $1 WHERE name = $2 AND revoked IS NULL")
             .bind(super::db::now())
             .bind(name)
@@ -241,18 +337,22 @@ impl Accounts {
         if done.rows_affected() == 0 {
             return Err(AccountError::NoToken(name.to_string()));
         }
+        self.record("token_revoke", Some(by), format!("revoked the token {name}"), "ok", None).await;
         Ok(())
     }
 
-    /// Who a bearer token is, if it is a live one; its last use is recorded
-    /// (to the minute).
+    /// Who a bearer token is, if it is a live one (not revoked, not past its
+    /// end); its last use is recorded (to the minute).
     pub async fn by_token(&self, token: &str) -> Result<Option<Identity>, AccountError> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Ok(None);
         }
         let hash = token_hash(token);
-        let row = sqlx::query("SELECT name, role FROM tokens WHERE token_hash = $1 AND revoked IS NULL").bind(&hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT name, role, expires FROM tokens WHERE token_hash = $1 AND revoked IS NULL").bind(&hash).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
+        if expired(row.try_get::<Option<String>, _>("expires")?.as_deref(), time::OffsetDateTime::now_utc()) {
+            return Ok(None);
+        }
         let due = {
             let mut written = self.last_written.lock().unwrap_or_else(|e| e.into_inner());
             let now = std::time::Instant::now();
@@ -297,16 +397,16 @@ mod tests {
     async fn passwords_are_argon2id_and_only_the_right_one_logs_in() {
         let (dir, a) = accounts().await;
         assert!(a.is_empty().await.unwrap());
-        a.add_user("alice", Role::Admin, "correct horse battery").await.unwrap();
-        assert!(matches!(a.add_user("alice", Role::Viewer, "another long password").await, Err(AccountError::UserExists(_))));
-        assert!(matches!(a.add_user("bob", Role::Viewer, "short").await, Err(AccountError::Invalid(_))));
-        assert!(matches!(a.add_user("no spaces", Role::Viewer, "long enough password").await, Err(AccountError::Invalid(_))));
-        assert_eq!(a.login("alice", "correct horse battery").await.unwrap().map(|u| u.role), Some(Role::Admin));
-        assert_eq!(a.login("alice", "correct horse batterz").await.unwrap(), None);
-        assert_eq!(a.login("nobody", "correct horse battery").await.unwrap(), None);
-        a.set_password("alice", "a new long password").await.unwrap();
-        assert_eq!(a.login("alice", "correct horse battery").await.unwrap(), None);
-        assert!(a.login("alice", "a new long password").await.unwrap().is_some());
+        a.add_user("alice", Role::Admin, "correct horse battery", "t").await.unwrap();
+        assert!(matches!(a.add_user("alice", Role::Viewer, "another long password", "t").await, Err(AccountError::UserExists(_))));
+        assert!(matches!(a.add_user("bob", Role::Viewer, "short", "t").await, Err(AccountError::Invalid(_))));
+        assert!(matches!(a.add_user("no spaces", Role::Viewer, "long enough password", "t").await, Err(AccountError::Invalid(_))));
+        assert_eq!(a.login("alice", "correct horse battery", "::1").await.unwrap().map(|u| u.role), Some(Role::Admin));
+        assert_eq!(a.login("alice", "correct horse batterz", "::1").await.unwrap(), None);
+        assert_eq!(a.login("nobody", "correct horse battery", "::1").await.unwrap(), None);
+        a.set_password("alice", "a new long password", "t").await.unwrap();
+        assert_eq!(a.login("alice", "correct horse battery", "::1").await.unwrap(), None);
+        assert!(a.login("alice", "a new long password", "::1").await.unwrap().is_some());
         // On disk: the hash, never the password.
         let db = std::fs::read(dir.path().join(super::super::db::FILE)).unwrap();
         let wal = std::fs::read(dir.path().join(format!("{}-wal", super::super::db::FILE))).unwrap_or_default();
@@ -314,24 +414,83 @@ mod tests {
             assert!(!String::from_utf8_lossy(bytes).contains("a new long password"));
         }
         assert!(String::from_utf8_lossy(&[db, wal].concat()).contains("$argon2id$v=19$m=19456,t=2,p=1$"));
-        a.remove_user("alice").await.unwrap();
-        assert!(a.is_empty().await.unwrap());
-        assert!(matches!(a.remove_user("alice").await, Err(AccountError::NoUser(_))));
+        // The last admin stays.
+        assert!(matches!(a.remove_user("alice", "t").await, Err(AccountError::LastAdmin(_))));
+        assert!(matches!(a.set_role("alice", Role::Viewer, "t").await, Err(AccountError::LastAdmin(_))));
+        a.add_user("bob", Role::Admin, "bob's long password", "t").await.unwrap();
+        a.set_role("alice", Role::Viewer, "t").await.unwrap();
+        assert!(matches!(a.set_role("bob", Role::Viewer, "t").await, Err(AccountError::LastAdmin(_))));
+        a.remove_user("alice", "t").await.unwrap();
+        assert!(matches!(a.remove_user("alice", "t").await, Err(AccountError::NoUser(_))));
+        assert_eq!(a.users().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn logins_and_account_changes_are_in_the_audit_log_without_secrets() {
+        let (dir, a) = accounts().await;
+        a.add_user("alice", Role::Admin, "correct horse battery", "cli:root").await.unwrap();
+        a.login("alice", "correct horse battery", "192.0.2.7").await.unwrap();
+        a.login("alice", "wrong horse battery", "192.0.2.8").await.unwrap();
+        a.login("correct horse battery", "x", "192.0.2.9").await.unwrap();
+        let t = a.create_token("crm", Role::Viewer, None, "alice").await.unwrap();
+        a.revoke_token("crm", "alice").await.unwrap();
+        a.set_password("alice", "another long password", "alice").await.unwrap();
+        a.logged_out("alice").await;
+        let log = AuditLog::new(super::super::db::open(dir.path()).await.unwrap());
+        let got = log.list(None, None, 50, crate::model::AuditFilter::Access).await.unwrap();
+        let seen: Vec<(&str, Option<&str>, &str)> = got.iter().rev().map(|e| (e.action.as_str(), e.actor.as_deref(), e.result.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("user_add", Some("cli:root"), "ok"),
+                ("login", Some("alice"), "ok"),
+                ("login_failed", None, "refused"),
+                ("login_failed", None, "refused"),
+                ("token_create", Some("alice"), "ok"),
+                ("token_revoke", Some("alice"), "ok"),
+                ("user_passwd", Some("alice"), "ok"),
+                ("logout", Some("alice"), "ok"),
+            ]
+        );
+        assert_eq!(got.iter().rev().nth(2).and_then(|e| e.detail.as_deref()), Some("192.0.2.8"));
+        let text = serde_json::to_string(&got).unwrap();
+        for secret in ["correct horse battery", "wrong horse battery", "another long password", t.as_str()] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(log.list(None, None, 50, crate::model::AuditFilter::Config).await.unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn tokens_are_shown_once_kept_hashed_and_revocable() {
         let (_dir, a) = accounts().await;
-        let t = a.create_token("crm", Role::Viewer).await.unwrap();
+        let t = a.create_token("crm", Role::Viewer, None, "t").await.unwrap();
         assert!(t.starts_with(TOKEN_PREFIX) && t.len() == TOKEN_PREFIX.len() + 40, "{t}");
-        assert!(matches!(a.create_token("crm", Role::Admin).await, Err(AccountError::TokenExists(_))));
+        assert!(matches!(a.create_token("crm", Role::Admin, None, "t").await, Err(AccountError::TokenExists(_))));
         let who = a.by_token(&t).await.unwrap().expect("a live token");
         assert_eq!((who.name.as_str(), who.role), ("crm", Role::Viewer));
         assert!(a.tokens().await.unwrap()[0].last_used.is_some());
         assert_eq!(a.by_token(&format!("{t}x")).await.unwrap(), None);
         assert_eq!(a.by_token("Bearer nonsense").await.unwrap(), None);
-        a.revoke_token("crm").await.unwrap();
+        a.revoke_token("crm", "t").await.unwrap();
         assert_eq!(a.by_token(&t).await.unwrap(), None);
         assert!(a.tokens().await.unwrap()[0].revoked.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_token_past_its_end_is_refused() {
+        let (_dir, a) = accounts().await;
+        let lasting = a.create_token("year", Role::Viewer, Some(std::time::Duration::from_secs(365 * 86400)), "t").await.unwrap();
+        let short = a.create_token("brief", Role::Admin, Some(std::time::Duration::from_millis(1)), "t").await.unwrap();
+        assert!(a.by_token(&lasting).await.unwrap().is_some());
+        // Its end is in the past by the time the next statement reads it: written to the nanosecond, read after.
+        let ends = a.tokens().await.unwrap().into_iter().find(|t| t.name == "brief").unwrap();
+        let end = time::OffsetDateTime::parse(ends.expires.as_deref().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+        while time::OffsetDateTime::now_utc() <= end {
+            std::thread::yield_now();
+        }
+        assert_eq!(a.by_token(&short).await.unwrap(), None);
+        assert!(!ends.is_live(time::OffsetDateTime::now_utc()));
+        assert!(expired(Some("not a time"), time::OffsetDateTime::now_utc()));
+        assert!(!expired(None, time::OffsetDateTime::now_utc()));
     }
 }

@@ -73,6 +73,9 @@ pub enum ApplyError {
     /// A request that names no change ISPBX can make, with why.
     #[error("{0}")]
     Invalid(String),
+    /// What the asker's role may not read or do.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 /// Applies changes to one pjsip.conf and the Asterisk that reads it.

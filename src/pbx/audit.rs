@@ -3,11 +3,14 @@
 //! (plain queries, no SQLite-only syntax in them) so that the same code can
 //! later run on PostgreSQL.
 //!
+//! Access events (logins, failed logins, account and token changes) are kept
+//! in the same log, told apart by their action ([`ACCESS_ACTIONS`]).
+//!
 //! A change is recorded as `pending` before anything is written and given
 //! its result after: a server killed halfway leaves a pending entry, not a
 //! change nobody recorded.
 
-use crate::model::{ChangeEntry, Verification};
+use crate::model::{AuditFilter, AuditKind, ChangeEntry, Verification};
 use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 
@@ -50,6 +53,43 @@ pub struct Outcome<'a> {
     pub version_after: Option<&'a str>,
     /// (file, backup) of each file written: what a revert puts back.
     pub backups: &'a [(PathBuf, PathBuf)],
+}
+
+/// The actions of access events: everything else in the log changed the config.
+pub const ACCESS_ACTIONS: [&str; 9] =
+    ["login", "login_failed", "logout", "user_add", "user_role", "user_passwd", "user_remove", "token_create", "token_revoke"];
+
+/// An access event, recorded whole when it happens.
+#[derive(Debug, Clone)]
+pub struct AccessEvent<'a> {
+    /// One of [`ACCESS_ACTIONS`].
+    pub action: &'static str,
+    /// Who did it: the account, token or command-line user; none for a failed login.
+    pub actor: Option<&'a str>,
+    /// In words; never a password, hash or token.
+    pub summary: String,
+    /// `ok` or `refused`.
+    pub result: &'static str,
+    /// The client's address, for logins.
+    pub detail: Option<String>,
+}
+
+fn kind_of(action: &str) -> AuditKind {
+    if ACCESS_ACTIONS.contains(&action) {
+        AuditKind::Access
+    } else {
+        AuditKind::Config
+    }
+}
+
+/// The SQL condition that keeps the entries `filter` asks for.
+fn filter_sql(filter: AuditFilter) -> String {
+    let access = ACCESS_ACTIONS.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+    match filter {
+        AuditFilter::All => "1 = 1".into(),
+        AuditFilter::Access => format!("action IN ({access})"),
+        AuditFilter::Config => format!("action NOT IN ({access})"),
+    }
 }
 
 const COLUMNS: &str = "id, at, actor, action, endpoint, summary, result, detail, diff, verification, version_before, version_after";
@@ -101,10 +141,28 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Newest first: `limit` entries older than `before` (an id), for one endpoint or all.
-    pub async fn list(&self, endpoint: Option<&str>, before: Option<i64>, limit: u32) -> Result<Vec<ChangeEntry>, AuditError> {
+    /// Records an access event; returns its id.
+    pub async fn record(&self, event: &AccessEvent<'_>) -> Result<i64, AuditError> {
+        let row = sqlx::query(
+            "INSERT INTO changes (at, actor, action, endpoint, summary, result, detail) VALUES ($1, $2, $3, '', $4, $5, $6) RETURNING id",
+        )
+        .bind(super::db::now())
+        .bind(event.actor)
+        .bind(event.action)
+        .bind(&event.summary)
+        .bind(event.result)
+        .bind(&event.detail)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Newest first: `limit` entries older than `before` (an id), for one
+    /// endpoint or all, of the kinds `filter` asks for.
+    pub async fn list(&self, endpoint: Option<&str>, before: Option<i64>, limit: u32, filter: AuditFilter) -> Result<Vec<ChangeEntry>, AuditError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM changes WHERE ($1 IS NULL OR endpoint = $1) AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+            "SELECT {COLUMNS} FROM changes WHERE ($1 IS NULL OR endpoint = $1) AND ($2 IS NULL OR id < $2) AND {} ORDER BY id DESC LIMIT $3",
+            filter_sql(filter)
         );
         let rows = sqlx::query(&sql).bind(endpoint).bind(before).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter().map(entry).collect()
@@ -126,11 +184,13 @@ impl AuditLog {
 
 fn entry(row: &sqlx::sqlite::SqliteRow) -> Result<ChangeEntry, AuditError> {
     let verification: Option<String> = row.try_get("verification")?;
+    let action: String = row.try_get("action")?;
     Ok(ChangeEntry {
+        kind: kind_of(&action),
         id: row.try_get("id")?,
         at: row.try_get("at")?,
         actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
+        action,
         endpoint: row.try_get("endpoint")?,
         summary: row.try_get("summary")?,
         result: row.try_get("result")?,
@@ -161,15 +221,33 @@ mod tests {
         let got = log.get(a).await.unwrap().unwrap();
         assert_eq!((got.result.as_str(), got.diff.as_str(), got.version_after.as_deref()), ("applied", "+x", Some("v2")));
         assert_eq!(got.verification, Some(v));
-        let all: Vec<i64> = log.list(None, None, 10).await.unwrap().iter().map(|e| e.id).collect();
+        let all: Vec<i64> = log.list(None, None, 10, AuditFilter::Config).await.unwrap().iter().map(|e| e.id).collect();
         assert_eq!(all, [b, a]);
-        let one: Vec<i64> = log.list(Some("1001"), None, 10).await.unwrap().iter().map(|e| e.id).collect();
+        let one: Vec<i64> = log.list(Some("1001"), None, 10, AuditFilter::Config).await.unwrap().iter().map(|e| e.id).collect();
         assert_eq!(one, [a]);
-        assert!(log.list(None, Some(a), 10).await.unwrap().is_empty());
+        assert!(log.list(None, Some(a), 10, AuditFilter::Config).await.unwrap().is_empty());
         assert!(log.get(b + 100).await.unwrap().is_none());
         // Durable: a new connection reads what was written.
         drop(log);
         let again = AuditLog::open(dir.path()).await.unwrap();
-        assert_eq!(again.list(None, None, 10).await.unwrap().len(), 2);
+        assert_eq!(again.list(None, None, 10, AuditFilter::Config).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn access_events_share_the_log_and_are_listed_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path()).await.unwrap();
+        let change = log.begin(&Asked { action: "patch", endpoint: "1001", actor: Some("alice"), summary: "set".into(), version_before: None }).await.unwrap();
+        let login = log
+            .record(&AccessEvent { action: "login", actor: Some("alice"), summary: "alice logged in".into(), result: "ok", detail: Some("127.0.0.1".into()) })
+            .await
+            .unwrap();
+        assert!(login > change, "one sequence for both");
+        let ids = |v: Vec<ChangeEntry>| v.iter().map(|e| (e.id, e.kind)).collect::<Vec<_>>();
+        assert_eq!(ids(log.list(None, None, 10, AuditFilter::Config).await.unwrap()), [(change, AuditKind::Config)]);
+        assert_eq!(ids(log.list(None, None, 10, AuditFilter::Access).await.unwrap()), [(login, AuditKind::Access)]);
+        assert_eq!(ids(log.list(None, None, 10, AuditFilter::All).await.unwrap()), [(login, AuditKind::Access), (change, AuditKind::Config)]);
+        let got = log.get(login).await.unwrap().unwrap();
+        assert_eq!((got.result.as_str(), got.endpoint.as_str(), got.detail.as_deref()), ("ok", "", Some("127.0.0.1")));
     }
 }

@@ -14,43 +14,15 @@ pub const FILE: &str = "ispbx.db";
 pub enum DbError {
     #[error("cannot open the state database {path}: {source}")]
     Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot bring the state database {path} up to date: {source}")]
+    Migrate { path: PathBuf, source: sqlx::migrate::MigrateError },
     #[error("cannot create the state directory {path}: {source}")]
     Dir { path: PathBuf, source: std::io::Error },
 }
 
-const SCHEMA: [&str; 5] = [
-    "CREATE TABLE IF NOT EXISTS changes (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,
-        actor TEXT,
-        action TEXT NOT NULL,
-        endpoint TEXT NOT NULL,
-        summary TEXT NOT NULL,
-        result TEXT NOT NULL,
-        detail TEXT,
-        diff TEXT NOT NULL DEFAULT '',
-        verification TEXT,
-        version_before TEXT,
-        version_after TEXT,
-        backups TEXT
-    )",
-    "CREATE INDEX IF NOT EXISTS changes_endpoint ON changes (endpoint, id)",
-    "CREATE TABLE IF NOT EXISTS users (
-        name TEXT PRIMARY KEY,
-        role TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        created TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS tokens (
-        name TEXT PRIMARY KEY,
-        role TEXT NOT NULL,
-        token_hash TEXT NOT NULL UNIQUE,
-        created TEXT NOT NULL,
-        last_used TEXT,
-        revoked TEXT
-    )",
-    "CREATE INDEX IF NOT EXISTS tokens_hash ON tokens (token_hash)",
-];
+/// The schema, as migrations built into the binary (`migrations/`): a
+/// database made by an older ISPBX is brought up to date when opened.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Opens (or creates) the database in `state_dir`, readable by its owner only.
 pub async fn open(state_dir: &Path) -> Result<SqlitePool, DbError> {
@@ -64,9 +36,7 @@ pub async fn open(state_dir: &Path) -> Result<SqlitePool, DbError> {
         .synchronous(SqliteSynchronous::Full);
     let open = |source| DbError::Open { path: path.clone(), source };
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open)?;
-    for statement in SCHEMA {
-        sqlx::query(statement).execute(&pool).await.map_err(open)?;
-    }
+    MIGRATOR.run(&pool).await.map_err(|source| DbError::Migrate { path: path.clone(), source })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -89,5 +59,26 @@ mod tests {
         let t = super::now();
         assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
         assert!(t.starts_with("20"), "{t}");
+    }
+
+    #[tokio::test]
+    async fn a_database_made_before_migrations_is_brought_up_to_date() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().unwrap();
+        // What ISPBX made before its schema was kept as migrations.
+        let old = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", dir.path().join(super::FILE).display())).await.unwrap();
+        sqlx::query("CREATE TABLE tokens (name TEXT PRIMARY KEY, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created TEXT NOT NULL, last_used TEXT, revoked TEXT)")
+            .execute(&old)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO tokens (name, role, token_hash, created) VALUES ('crm', 'viewer', 'h', 'then')").execute(&old).await.unwrap();
+        old.close().await;
+        let pool = super::open(dir.path()).await.unwrap();
+        let row = sqlx::query("SELECT name, expires FROM tokens").fetch_one(&pool).await.unwrap();
+        assert_eq!(row.get::<String, _>("name"), "crm");
+        assert_eq!(row.get::<Option<String>, _>("expires"), None);
+        pool.close().await;
+        // And opened again, nothing is run twice.
+        super::open(dir.path()).await.unwrap();
     }
 }

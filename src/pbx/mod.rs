@@ -45,6 +45,8 @@ pub struct Pbx {
     config_path: Arc<str>,
     /// Present when writes are on.
     writes: Option<Arc<Writes>>,
+    /// The audit log, read with writes off too (access events are kept in it).
+    audit: Option<audit::AuditLog>,
     progress: progress::Progress,
 }
 
@@ -113,12 +115,13 @@ impl EndpointPart {
 impl Pbx {
     pub fn new(config: ConfigStore, live: Live) -> Self {
         let config_path = Arc::from(config.path().display().to_string());
-        Pbx { config, live, config_path, writes: None, progress: progress::Progress::default() }
+        Pbx { config, live, config_path, writes: None, audit: None, progress: progress::Progress::default() }
     }
 
     /// Lets this PBX change its config, backups kept by `store`, every
     /// change recorded in `audit`.
     pub fn with_writes(mut self, store: crate::pjsip::store::Store, audit: audit::AuditLog) -> Self {
+        self.audit = Some(audit.clone());
         self.writes = Some(Arc::new(Writes { applier: apply::Applier::new(self.config.path(), store), audit, reveals: Default::default() }));
         self
     }
@@ -127,16 +130,36 @@ impl Pbx {
         self.writes.is_some()
     }
 
-    /// The audit log, newest first (see [`audit::AuditLog::list`]).
-    pub async fn changes(&self, endpoint: Option<&str>, before: Option<i64>, limit: u32) -> Result<Vec<crate::model::ChangeEntry>, apply::ApplyError> {
-        let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
-        writes.audit.list(endpoint, before, limit).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))
+    /// Keeps the audit log readable with writes off.
+    pub fn with_audit(mut self, audit: audit::AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
-    /// One change of the audit log, with its phase while it runs.
-    pub async fn change(&self, id: i64) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
-        let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
-        let mut entry = writes.audit.get(id).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
+    fn audit(&self) -> Result<&audit::AuditLog, apply::ApplyError> {
+        self.audit.as_ref().ok_or(apply::ApplyError::WritesOff)
+    }
+
+    /// The audit log, newest first (see [`audit::AuditLog::list`]), as far as `reader` may read it.
+    pub async fn changes(
+        &self,
+        endpoint: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+        filter: crate::model::AuditFilter,
+        reader: crate::model::Role,
+    ) -> Result<Vec<crate::model::ChangeEntry>, apply::ApplyError> {
+        if !filter.readable_by(reader) {
+            return Err(apply::ApplyError::Forbidden("access events (logins, accounts, tokens) are for admins".into()));
+        }
+        self.audit()?.list(endpoint, before, limit, filter).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))
+    }
+
+    /// One entry of the audit log, with its phase while it runs; an access
+    /// event is not there for a reader who may not read it.
+    pub async fn change(&self, id: i64, reader: crate::model::Role) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
+        let mut entry = self.audit()?.get(id).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
+        entry = entry.filter(|e| e.kind == crate::model::AuditKind::Config || crate::model::AuditFilter::Access.readable_by(reader));
         if let Some(e) = entry.as_mut() {
             (e.phase, e.steps) = self.progress.of(id);
             // Recorded as pending and no longer running here: the server

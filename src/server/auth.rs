@@ -240,7 +240,7 @@ pub async fn login(
         return ApiError::TooManyLogins(wait).into_response();
     }
     let failed = || see_other(&format!("{}?failed=1&next={}", routes::LOGIN, routes::query_value(local(&form.next))));
-    match access.accounts.login(&form.username, &form.password).await {
+    match access.accounts.login(&form.username, &form.password, &client.ip().to_string()).await {
         Ok(Some(user)) => {
             let started = async {
                 session.cycle_id().await?;
@@ -267,7 +267,10 @@ pub async fn login(
 }
 
 /// `POST /logout`: the session ends.
-pub async fn logout(session: Session) -> Response {
+pub async fn logout(State(access): State<Access>, session: Session) -> Response {
+    if let Ok(Some(name)) = session.get::<String>(USER).await {
+        access.accounts.logged_out(&name).await;
+    }
     if let Err(e) = session.flush().await {
         tracing::error!("sessions: {e}");
     }

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use crate::model::{ChangeEntry, ChangeList, ChangePreview, ChangeRecord, ErrorBody};
+use crate::model::{AuditFilter, ChangeEntry, ChangeList, ChangePreview, ChangeRecord, ErrorBody};
 use crate::pbx::apply::{Applied, Plan};
 use crate::pbx::{Asked, EndpointPart, PbxError};
 use crate::pbx::editing::delete_extension;
@@ -139,6 +139,11 @@ fn actor(who: &Who) -> Option<&str> {
     who.as_ref().map(|w| w.0.name.as_str()).filter(|n| !n.is_empty())
 }
 
+/// What the asker may read of the audit log.
+fn reader(who: &Who) -> crate::model::Role {
+    who.as_ref().map_or(crate::model::Role::Viewer, |w| w.0.role)
+}
+
 /// Sets and unsets options of an endpoint, or of the aor or auth it names,
 /// and proves the result on Asterisk. Send `If-Match` with the `ETag` of
 /// `GET /endpoints/{extension}/config`.
@@ -253,24 +258,27 @@ pub async fn preview(State(state): State<AppState>, req: Result<Json<serde_json:
 }
 
 /// `GET /changes`: `endpoint` to keep one endpoint's, `before` (an id) for
-/// the next page, `limit` up to 200 (default 50).
+/// the next page, `limit` up to 200 (default 50), `kind` `config` (the
+/// default), `access` (logins, accounts and tokens: admins only) or `all`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ChangeQuery {
     pub endpoint: Option<String>,
     pub before: Option<i64>,
     pub limit: Option<u32>,
+    pub kind: Option<String>,
 }
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = routes::CHANGES, tag = "changes",
     params(ChangeQuery),
     responses(
-        (status = 200, description = "The changes asked of the PBX, newest first", body = ChangeList),
+        (status = 200, description = "The changes asked of the PBX (or access events), newest first", body = ChangeList),
         (status = 400, description = "A query this route does not take", body = ErrorBody),
-        (status = 403, description = "Writes are off: there is no audit log", body = ErrorBody),
+        (status = 403, description = "Access events asked by a viewer", body = ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
+    who: Who,
     query: Result<axum::extract::Query<ChangeQuery>, axum::extract::rejection::QueryRejection>,
     req: axum::extract::Request,
 ) -> Response {
@@ -280,7 +288,9 @@ pub async fn list(
     varied(answer(async {
         let axum::extract::Query(q) = query.map_err(|e| ApiError::Invalid(e.body_text()))?;
         let limit = q.limit.unwrap_or(50).clamp(1, 200);
-        let changes = state.pbx.changes(q.endpoint.as_deref(), q.before, limit).await?;
+        let kind = q.kind.as_deref().unwrap_or("");
+        let filter = AuditFilter::parse(kind).ok_or_else(|| ApiError::Invalid(format!("kind is config, access or all, not '{kind}'")))?;
+        let changes = state.pbx.changes(q.endpoint.as_deref(), q.before, limit, filter, reader(&who)).await?;
         let next = (changes.len() == limit as usize).then(|| changes.last().map(|c| c.id)).flatten();
         Ok(Json(ChangeList { status: "success".into(), changes, next }).into_response())
     }
@@ -294,13 +304,13 @@ pub async fn list(
         (status = 200, description = "The change", body = ChangeEntry),
         (status = 404, description = "No such change", body = ErrorBody, example = json!({"detail": "Change not found"})),
     ))]
-pub async fn one(State(state): State<AppState>, id: Result<Path<i64>, PathRejection>, req: axum::extract::Request) -> Response {
+pub async fn one(State(state): State<AppState>, who: Who, id: Result<Path<i64>, PathRejection>, req: axum::extract::Request) -> Response {
     if super::negotiate::wants_html(req.headers()) {
         return varied(state.render_page(req).await);
     }
     varied(answer(async {
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
-        let entry = state.pbx.change(id).await?.ok_or(ApiError::NoSuchChange)?;
+        let entry = state.pbx.change(id, reader(&who)).await?.ok_or(ApiError::NoSuchChange)?;
         Ok(Json(entry).into_response())
     }
     .await))

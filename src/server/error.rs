@@ -44,12 +44,15 @@ pub enum ApiError {
     /// No credentials, and the route needs some.
     #[error("Authentication required: log in, or send Authorization: Bearer <token>")]
     Unauthorized,
-    /// A token that is unknown or revoked.
-    #[error("Invalid or revoked token")]
+    /// A token that is unknown, past its end or revoked.
+    #[error("Invalid, expired or revoked token")]
     BadCredentials,
     /// Login attempts over the limit: seconds until the next is taken.
     #[error("Too many login attempts: try again in {0} s")]
     TooManyLogins(u64),
+    /// Requests over the configured rate for a token or address: seconds until the next is taken.
+    #[error("Too many requests: try again in {0} s")]
+    TooManyRequests(u64),
     /// A change that failed on the server's side (disk, an undo that failed).
     #[error("{0}")]
     ChangeFailed(String),
@@ -74,7 +77,7 @@ impl From<crate::pbx::apply::ApplyError> for ApiError {
             }
             A::AmiDown(_) => ApiError::AmiDown(detail),
             A::RolledBack { .. } => ApiError::NotTaken(detail),
-            A::WritesOff => ApiError::Forbidden(detail),
+            A::WritesOff | A::Forbidden(_) => ApiError::Forbidden(detail),
         }
     }
 }
@@ -94,7 +97,7 @@ impl ApiError {
             ApiError::NotTaken(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::TooManyLogins(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyLogins(_) | ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ChangeFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,7 +108,7 @@ impl IntoResponse for ApiError {
         let mut res = (self.status(), Json(ErrorBody { detail: self.to_string() })).into_response();
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        if let ApiError::TooManyLogins(wait) = self {
+        if let ApiError::TooManyLogins(wait) | ApiError::TooManyRequests(wait) = self {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
         }
         if self.status() == StatusCode::UNAUTHORIZED {

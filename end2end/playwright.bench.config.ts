@@ -38,6 +38,7 @@ export default defineConfig({
         ISPBX_AMI_USERNAME: 'bench',
         ISPBX_AMI_SECRET: 'bench-sim-secret',
         ISPBX_ANONYMOUS_READ: 'on',
+        ISPBX_RATE_LIMIT: 'off',
         ISPBX_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'ispbx-bench-')),
       },
     },

@@ -27,7 +27,7 @@ bench() {
   "$AST" -C "$state/asterisk.conf" -rx "module reload res_pjsip.so" >/dev/null
   t1=$(date +%s.%N)
   local token; token=$(ISPBX_STATE_DIR="$state/ispbx" "$BIN" token create bench --role admin)
-  ISPBX_PJSIP_CONF="$state/etc/pjsip.conf" ISPBX_LISTEN="127.0.0.1:$http" ISPBX_AMI_ADDR="127.0.0.1:$ami" ISPBX_ANONYMOUS_READ=on \
+  ISPBX_PJSIP_CONF="$state/etc/pjsip.conf" ISPBX_LISTEN="127.0.0.1:$http" ISPBX_AMI_ADDR="127.0.0.1:$ami" ISPBX_ANONYMOUS_READ=on ISPBX_RATE_LIMIT=off \
     ISPBX_AMI_USERNAME=ispbx ISPBX_AMI_SECRET=ispbx-test-ami-secret ISPBX_WRITES=on ISPBX_STATE_DIR="$state/ispbx" \
     ISPBX_REQUEST_TIMEOUT=30 RUST_LOG=warn,ispbx::pbx::apply=info "$BIN" serve 2>"$state/serve.log" &
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$http/readyz" >/dev/null && break; sleep 0.1; done

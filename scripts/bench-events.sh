@@ -19,7 +19,7 @@ ISPBX_PJSIP_CONF="$WORK/pjsip.conf" ISPBX_SIM_USERNAME=bench ISPBX_SIM_SECRET=be
   "$BIN" simulate --ami-listen "127.0.0.1:$AMI" 2>"$WORK/sim.log" &
 ISPBX_PJSIP_CONF="$WORK/pjsip.conf" ISPBX_LISTEN="127.0.0.1:$HTTP" ISPBX_AMI_ADDR="127.0.0.1:$AMI" \
   ISPBX_AMI_USERNAME=bench ISPBX_AMI_SECRET=bench-sim-secret RUST_LOG=warn \
-  ISPBX_ANONYMOUS_READ=on ISPBX_STATE_DIR="$WORK/state" "$BIN" serve 2>"$WORK/serve.log" &
+  ISPBX_ANONYMOUS_READ=on ISPBX_RATE_LIMIT=off ISPBX_STATE_DIR="$WORK/state" "$BIN" serve 2>"$WORK/serve.log" &
 SERVER=$!
 for _ in $(seq 200); do
   curl -sf "http://127.0.0.1:$HTTP/readyz" >/dev/null && break

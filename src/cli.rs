@@ -111,6 +111,14 @@ pub enum UserCommand {
     Remove { name: String },
 }
 
+/// `--rate-limit`, read: `None` for off.
+#[derive(Debug, Clone, Copy)]
+pub struct RateSetting(pub Option<ispbx::server::rate_limit::Rate>);
+
+fn rate_limit(s: &str) -> Result<RateSetting, String> {
+    ispbx::server::rate_limit::Rate::parse(s).map(RateSetting)
+}
+
 /// A token's lifetime as given on the command line.
 #[derive(Debug, Clone, Copy)]
 pub struct Lasting(pub Duration);
@@ -394,6 +402,12 @@ pub struct ServeArgs {
     /// can reach the port sees who is registered from where.
     #[arg(long = "i-know-this-is-public", env = "ISPBX_ANONYMOUS_READ_PUBLIC")]
     pub anonymous_read_public: bool,
+
+    /// Requests each API token, or each client address, may make: N/s,
+    /// N/min or N/h (N may also come at once), or off. Over it: 429 with
+    /// Retry-After. Behind a reverse proxy every client has the proxy's address.
+    #[arg(long, env = "ISPBX_RATE_LIMIT", value_parser = rate_limit, default_value = "50/s", value_name = "N/s|N/min|N/h|off")]
+    pub rate_limit: RateSetting,
 
     /// Origins allowed to call the API from a browser (comma-separated). None by default.
     #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',')]

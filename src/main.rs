@@ -171,7 +171,16 @@ async fn serve(args: ServeArgs) -> ExitCode {
     if args.anonymous_read {
         tracing::warn!("anonymous read is on: anyone who reaches {addr} reads the dashboard and the API");
     }
-    let access = ispbx::server::auth::Access { accounts, anonymous_read: args.anonymous_read, logins: Default::default() };
+    match args.rate_limit.0 {
+        Some(rate) => tracing::info!("each API token and client address may make {rate} requests"),
+        None => tracing::warn!("no request rate limit (--rate-limit off)"),
+    }
+    let access = ispbx::server::auth::Access {
+        accounts,
+        anonymous_read: args.anonymous_read,
+        logins: Default::default(),
+        rate: args.rate_limit.0.map(ispbx::server::rate_limit::RateLimit::new),
+    };
     let state = AppState::new(leptos_options, pbx, access);
     let streams = state.stopping.clone();
     let app = router::router(

@@ -207,3 +207,30 @@ fn anonymous_read_is_for_reading_and_loopback_unless_said_otherwise() {
     let said = format!("{}{}", String::from_utf8_lossy(&public.stdout), String::from_utf8_lossy(&public.stderr));
     assert!(said.contains("--i-know-this-is-public"), "{said}");
 }
+
+#[test]
+fn each_token_and_address_keeps_to_the_rate() {
+    let state = tempfile::tempdir().unwrap();
+    let crm = token(state.path(), "crm", "viewer");
+    let (_proc, addr) = serve(state.path(), &[("ISPBX_RATE_LIMIT", "4/min"), ("ISPBX_ANONYMOUS_READ", "on")]);
+    // Anonymous reads from this address: four, then 429 with when to come back.
+    for _ in 0..4 {
+        assert_eq!(with(&addr, "GET", "/endpoints", &[], "").status, 200);
+    }
+    let over = with(&addr, "GET", "/endpoints", &[], "");
+    assert_eq!(over.status, 429, "{}", over.text());
+    assert!(over.json()["detail"].as_str().unwrap().starts_with("Too many requests"), "{}", over.text());
+    let wait: u64 = over.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=15).contains(&wait), "one request comes back every 15 s: {wait}");
+    // The token has a budget of its own; the probes and the login page count against nobody.
+    let bearer = format!("Bearer {crm}");
+    for _ in 0..4 {
+        assert_eq!(with(&addr, "GET", "/endpoints/1001", &[("Authorization", bearer.as_str())], "").status, 200);
+    }
+    assert_eq!(with(&addr, "GET", "/endpoints/1001", &[("Authorization", bearer.as_str())], "").status, 429);
+    for open in ["/healthz", "/readyz", "/login"] {
+        assert_ne!(request(&addr, "GET", open, &[("Accept", "text/html")]).status, 429, "{open}");
+    }
+    // Guessed tokens are counted against the address that sends them.
+    assert_eq!(with(&addr, "GET", "/endpoints", &[("Authorization", "Bearer ispbx_guess")], "").status, 429);
+}

@@ -7,6 +7,7 @@
 
 use super::app_state::AppState;
 use super::error::ApiError;
+use super::rate_limit::Caller;
 use crate::model::{Identity, Role};
 use crate::pbx::accounts::Accounts;
 use crate::routes;
@@ -34,6 +35,8 @@ pub struct Access {
     /// Reads without credentials (the specification's behaviour), when asked.
     pub anonymous_read: bool,
     pub logins: LoginLimit,
+    /// Requests per token or client address; none when off.
+    pub rate: Option<super::rate_limit::RateLimit>,
 }
 
 /// Failed logins a client address, or a user name, may have in a minute;
@@ -149,18 +152,29 @@ fn challenge(req: &Request<Body>) -> Response {
     ApiError::Unauthorized.into_response()
 }
 
+/// Over the rate: 429, before anything else is done for the request.
+fn over_rate(access: &Access, caller: Option<Caller>) -> Option<Response> {
+    let (rate, caller) = (access.rate.as_ref()?, caller?);
+    let wait = rate.check(caller.clone()).err()?;
+    tracing::warn!(?caller, "requests over the rate limit");
+    Some(ApiError::TooManyRequests(wait).into_response())
+}
+
 pub async fn gate(State(access): State<Access>, session: Session, mut req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if is_public(&path) {
         return next.run(req).await;
     }
+    // Known when served with connect info (the binary); in-process tests have none.
+    let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| Caller::Address(c.0.ip()));
     let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let who = match bearer {
         Some(auth) => {
             let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
             match access.accounts.by_token(token).await {
                 Ok(Some(who)) => Some(who),
-                Ok(None) => return ApiError::BadCredentials.into_response(),
+                // Guesses count against the address they come from.
+                Ok(None) => return over_rate(&access, address).unwrap_or_else(|| ApiError::BadCredentials.into_response()),
                 Err(e) => {
                     tracing::error!("tokens: {e}");
                     return ApiError::Internal.into_response();
@@ -172,6 +186,13 @@ pub async fn gate(State(access): State<Access>, session: Session, mut req: Reque
             Err(e) => return e.into_response(),
         },
     };
+    let caller = match &who {
+        Some(Identity { name, via, .. }) if via == "token" => Some(Caller::Token(name.clone())),
+        _ => address,
+    };
+    if let Some(refused) = over_rate(&access, caller) {
+        return refused;
+    }
     let changing = changes_pbx(req.method(), &path);
     let who = match who {
         Some(who) => who,

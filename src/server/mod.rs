@@ -14,5 +14,6 @@ pub mod json_body;
 pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
+pub mod rate_limit;
 pub mod router;
 mod server_fn_status;

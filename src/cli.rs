@@ -403,6 +403,15 @@ pub struct ServeArgs {
     #[arg(long = "i-know-this-is-public", env = "ISPBX_ANONYMOUS_READ_PUBLIC")]
     pub anonymous_read_public: bool,
 
+    /// Serve HTTPS with this certificate (PEM, the chain after it), re-read
+    /// when it changes. Needs --tls-key.
+    #[arg(long, env = "ISPBX_TLS_CERT", requires = "tls_key", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM). Needs --tls-cert.
+    #[arg(long, env = "ISPBX_TLS_KEY", requires = "tls_cert", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+
     /// Requests each API token, or each client address, may make: N/s,
     /// N/min or N/h (N may also come at once), or off. Over it: 429 with
     /// Retry-After. Behind a reverse proxy every client has the proxy's address.

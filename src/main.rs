@@ -140,6 +140,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    // Before the first account is made: a start that fails here must not have shown its password.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match ispbx::server::tls::Tls::load(cert, key).await {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let state_dir = args.state_dir.clone().unwrap_or_else(cli::default_state_dir);
     let db = match ispbx::pbx::db::open(&state_dir).await {
         Ok(db) => db,
@@ -161,7 +172,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         tracing::info!(state_dir = %state_dir.display(), "writes are on: changes are verified on Asterisk or undone");
         pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir.clone()), audit);
     }
-    let sessions = match ispbx::server::auth::sessions(db, false).await {
+    let sessions = match ispbx::server::auth::sessions(db, tls.is_some()).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("sessions: {e}");
@@ -188,6 +199,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         &router::RouterOptions {
             request_timeout: args.request_timeout(),
             cors_origins: args.cors_origins.clone(),
+            https: tls.is_some(),
             sessions,
         },
     );
@@ -201,9 +213,27 @@ async fn serve(args: ServeArgs) -> ExitCode {
     // The bound address, not the asked one: port 0 picks a free port (tests do).
     let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |a| a.to_string());
     let stop = stop_requested();
-    tracing::info!("ISPBX Manager listening on http://{bound} (pjsip.conf: {})", args.pjsip_conf.display());
-    // On SIGTERM or Ctrl-C: no new connections, requests in flight get up to
-    // the request timeout to finish, then whatever is left is closed.
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("ISPBX Manager listening on {scheme}://{bound} (pjsip.conf: {})", args.pjsip_conf.display());
+    let grace = args.request_timeout();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match tls {
+        Some(tls) => serve_tls(listener, tls, app, stop, streams, grace).await,
+        None => serve_http(listener, app, stop, streams, grace).await,
+    }
+}
+
+type Service = axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, std::net::SocketAddr>;
+
+/// On SIGTERM or Ctrl-C: no new connections, requests in flight get up to
+/// the request timeout to finish, then whatever is left is closed.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: Service,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    streams: tokio_util::sync::CancellationToken,
+    grace: std::time::Duration,
+) -> ExitCode {
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         stop.await;
@@ -212,8 +242,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         streams.cancel();
         let _ = stopping.send(());
     };
-    let grace = args.request_timeout();
-    let serving = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown);
+    let serving = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     let deadline = async move {
         if stopped.await.is_ok() {
             tokio::time::sleep(grace).await;
@@ -232,6 +261,49 @@ async fn serve(args: ServeArgs) -> ExitCode {
         () = deadline => {
             tracing::warn!("stopping: requests still open after {} s are closed", grace.as_secs());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// [`serve_http`] over TLS, the certificate followed as it is renewed.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: ispbx::server::tls::Tls,
+    app: Service,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    streams: tokio_util::sync::CancellationToken,
+    grace: std::time::Duration,
+) -> ExitCode {
+    let listener = match listener.into_std() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot serve TLS on the listening socket: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match axum_server::from_tcp_rustls(listener, tls.config()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("cannot serve TLS on the listening socket: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let reloader = tls.spawn_reloader(std::time::Duration::from_secs(2));
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        stop.await;
+        tracing::info!("stopping: finishing requests in flight");
+        streams.cancel();
+        stopper.graceful_shutdown(Some(grace));
+    });
+    let result = server.handle(handle).serve(app).await;
+    reloader.abort();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("server error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

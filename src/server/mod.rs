@@ -15,5 +15,6 @@ pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
 pub mod rate_limit;
+pub mod tls;
 pub mod router;
 mod server_fn_status;

@@ -25,6 +25,8 @@ use axum::http::{header, HeaderValue};
 pub struct RouterOptions {
     pub request_timeout: Duration,
     pub cors_origins: Vec<String>,
+    /// Served over TLS: browsers are told to keep to HTTPS (HSTS).
+    pub https: bool,
     /// Where sessions are kept, and their cookie (see [`super::auth::sessions`]).
     pub sessions: tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore>,
 }
@@ -105,6 +107,10 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
             .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
             // Same-origin only: a form posted without JavaScript is sent back by its Referer.
             .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+            // A year, this host only: other services under the same domain are not ours to decide.
+            .option_layer(opts.https.then(|| {
+                SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"))
+            }))
             .layer(opts.sessions.clone())
             .layer(axum::middleware::from_fn_with_state(access, auth::gate)),
     )

@@ -110,6 +110,11 @@ pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)])
 pub fn request_with_body(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(WAIT)).unwrap();
+    request_over(&mut s, addr, method, target, headers, body)
+}
+
+/// [`request_with_body`] over a connection already made (a TLS one, say).
+pub fn request_over(s: &mut (impl Read + Write), addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));

@@ -85,9 +85,8 @@ pub async fn token(command: TokenCommand, state: StateArgs) -> ExitCode {
             a.create_token(&name, role.into(), expires_in.map(|d| d.0), &by()).await.map_err(|e| e.to_string()).map(|t| println!("{t}"))
         }
         TokenCommand::List => a.tokens().await.map_err(|e| e.to_string()).map(|tokens| {
-            let now = time::OffsetDateTime::now_utc();
             for t in tokens {
-                let state = match (&t.revoked, t.is_live(now)) {
+                let state = match (&t.revoked, t.live) {
                     (Some(at), _) => format!("revoked {at}"),
                     (None, false) => format!("expired {}", t.expires.as_deref().unwrap_or("")),
                     (None, true) => format!("last used {}", t.last_used.as_deref().unwrap_or("never")),

@@ -520,6 +520,37 @@ pub struct ChangeView {
     pub writes: bool,
 }
 
+/// An account as listed (never its password or hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub name: String,
+    pub role: Role,
+    pub created: String,
+}
+
+/// An API token as listed (never its value or hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub name: String,
+    pub role: Role,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked: Option<String>,
+    /// When it stops working on its own; never when absent.
+    pub expires: Option<String>,
+    /// Taken now: neither revoked nor past its end.
+    pub live: bool,
+}
+
+/// The accounts page: who may log in, and which tokens exist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessOverview {
+    pub accounts: Vec<Account>,
+    pub tokens: Vec<ApiToken>,
+    /// The admin looking at it.
+    pub me: String,
+}
+
 /// What an account or an API token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]

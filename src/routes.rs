@@ -42,6 +42,8 @@ pub const ENDPOINT_DELETE: &str = "/endpoints/{extension}/delete";
 pub const NEW_EXTENSION: &str = "/new-extension";
 /// The login page (GET) and the form it posts (POST).
 pub const LOGIN: &str = "/login";
+/// Accounts and API tokens (admins).
+pub const ACCESS: &str = "/access";
 pub const LOGOUT: &str = "/logout";
 /// The path parameter naming a change.
 pub const CHANGE_ID: &str = "id";

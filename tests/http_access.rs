@@ -234,3 +234,71 @@ fn each_token_and_address_keeps_to_the_rate() {
     // Guessed tokens are counted against the address that sends them.
     assert_eq!(with(&addr, "GET", "/endpoints", &[("Authorization", "Bearer ispbx_guess")], "").status, 429);
 }
+
+#[test]
+fn admins_manage_accounts_and_tokens_from_the_dashboard_and_viewers_may_not() {
+    let state = tempfile::tempdir().unwrap();
+    let admin = token(state.path(), "ops", "admin");
+    let viewer = token(state.path(), "crm", "viewer");
+    let (proc, addr) = serve(state.path(), &[]);
+    let call = |bearer: &str, function: &str, form: &str| {
+        let auth = format!("Bearer {bearer}");
+        request_with_body(&addr, "POST", &format!("/api/{function}"), &[("Authorization", auth.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes())
+    };
+    // A viewer is refused every one of them, reading included.
+    for (function, form) in [("get_access", ""), ("create_api_token", "name=x&role=admin"), ("add_account", "name=eve&role=admin&password=")] {
+        let r = call(&viewer, function, form);
+        assert_eq!(r.status, 403, "{function}: {}", r.text());
+        assert!(r.text().contains("only an admin may manage accounts and tokens"), "{}", r.text());
+    }
+    // An admin makes a token; it is in that answer only, and works at once.
+    let made = call(&admin, "create_api_token", "name=wallboard&role=viewer&days=30");
+    assert_eq!(made.status, 200, "{}", made.text());
+    let new_token: String = serde_json::from_slice(&made.body).unwrap();
+    assert!(new_token.starts_with("ispbx_"));
+    let bearer = format!("Bearer {new_token}");
+    assert_eq!(with(&addr, "GET", "/endpoints", &[("Authorization", bearer.as_str())], "").status, 200);
+    let overview = call(&admin, "get_access", "");
+    assert_eq!(overview.status, 200);
+    let o = overview.json();
+    let wallboard = o["tokens"].as_array().unwrap().iter().find(|t| t["name"] == "wallboard").unwrap().clone();
+    assert_eq!((wallboard["role"].as_str(), wallboard["live"].as_bool()), (Some("viewer"), Some(true)));
+    assert!(wallboard["expires"].as_str().is_some());
+    assert!(!overview.text().contains(&new_token) && !overview.text().contains("argon2"), "{}", overview.text());
+    assert_eq!(call(&admin, "create_api_token", "name=wallboard&role=viewer").status, 409);
+    assert_eq!(call(&admin, "create_api_token", "name=x&role=viewer&days=0").status, 400);
+    assert_eq!(call(&admin, "create_api_token", "name=x&role=root").status, 400);
+    // Revoked, it is refused.
+    assert_eq!(call(&admin, "revoke_api_token", "name=wallboard").status, 200);
+    assert_eq!(with(&addr, "GET", "/endpoints", &[("Authorization", bearer.as_str())], "").status, 401);
+    assert_eq!(call(&admin, "revoke_api_token", "name=wallboard").status, 404);
+
+    // Accounts: a generated password comes back once and logs in.
+    let added = call(&admin, "add_account", "name=carol&role=viewer&password=");
+    assert_eq!(added.status, 200, "{}", added.text());
+    let password: String = serde_json::from_slice::<Option<String>>(&added.body).unwrap().expect("a generated password");
+    assert_eq!(login(&addr, "carol", &password, &[]).header("location"), Some("/endpoints/1001"));
+    let typed = call(&admin, "add_account", "name=dave&role=admin&password=a-long-typed-password");
+    assert_eq!(serde_json::from_slice::<Option<String>>(&typed.body).unwrap(), None, "a typed password is not sent back");
+    assert_eq!(call(&admin, "add_account", "name=dave&role=admin&password=a-long-typed-password").status, 409);
+    assert_eq!(call(&admin, "add_account", "name=erin&role=viewer&password=short").status, 400);
+    assert_eq!(call(&admin, "set_account_role", "name=carol&role=admin").status, 200);
+    assert_eq!(call(&admin, "set_account_password", "name=nobody&password=").status, 404);
+    assert_eq!(call(&admin, "remove_account", "name=carol").status, 200);
+    // The admin made on first start, and dave: dave and admin may go one at a time, never both.
+    assert_eq!(call(&admin, "remove_account", "name=dave").status, 200);
+    let last = call(&admin, "remove_account", "name=admin");
+    assert_eq!(last.status, 409, "{}", last.text());
+    assert!(last.text().contains("last admin"));
+
+    // All of it is in the audit log, by the token that did it, without a secret.
+    let log = with(&addr, "GET", "/changes?kind=access&limit=200", &[("Authorization", format!("Bearer {admin}").as_str())], "");
+    let actions: Vec<String> = log.json()["changes"].as_array().unwrap().iter().filter(|e| e["actor"] == "ops").map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    for action in ["token_create", "token_revoke", "user_add", "user_role", "user_remove"] {
+        assert!(actions.iter().any(|a| a == action), "{action} not in {actions:?}");
+    }
+    for secret in [new_token.as_str(), password.as_str(), "a-long-typed-password"] {
+        assert!(!log.text().contains(secret));
+        assert!(!proc.log().contains(secret), "a secret in the server's log");
+    }
+}

@@ -38,6 +38,7 @@ pub fn UserBadge() -> impl IntoView {
                 Some(i) if i.via == "session" => view! {
                     <span class="user" data-testid="user">
                         <span class="mono">{i.name.clone()}</span>" "<span class="badge" data-testid="role">{i.role.as_str()}</span>
+                        {(i.role == crate::model::Role::Admin).then(|| view! { " " <a href=routes::ACCESS data-testid="access-link">"Accounts"</a> })}
                         <form method="post" action=routes::LOGOUT class="inline">
                             <button type="submit" class="secondary">"Log out"</button>
                         </form>

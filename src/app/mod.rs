@@ -1,5 +1,7 @@
 //! The dashboard: server-rendered, then hydrated into a live page.
 
+mod access;
+pub mod access_fns;
 mod changes;
 mod editing;
 mod endpoint_detail;
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=page(routes::CHANGES) view=changes::ChangesPage/>
                     <Route path=page(routes::LOGIN) view=login::LoginPage/>
                     <Route path=page(routes::CHANGE) view=changes::ChangePage/>
+                    <Route path=page(routes::ACCESS) view=access::AccessPage/>
                 </Routes>
             </main>
         </Router>

@@ -8,7 +8,7 @@
 //! it (the dashboard, the API, the command line).
 
 use super::audit::{AccessEvent, AuditLog};
-use crate::model::{Identity, Role};
+use crate::model::{Account, ApiToken, Identity, Role};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
@@ -43,33 +43,6 @@ pub enum AccountError {
     Hash(String),
     #[error("the accounts: {0}")]
     Query(#[from] sqlx::Error),
-}
-
-/// An account as listed (never its hash).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct User {
-    pub name: String,
-    pub role: Role,
-    pub created: String,
-}
-
-/// A token as listed (never its value).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Token {
-    pub name: String,
-    pub role: Role,
-    pub created: String,
-    pub last_used: Option<String>,
-    pub revoked: Option<String>,
-    /// When it stops working on its own; never when absent.
-    pub expires: Option<String>,
-}
-
-impl Token {
-    /// Whether it is refused now: revoked, or past its end.
-    pub fn is_live(&self, now: time::OffsetDateTime) -> bool {
-        self.revoked.is_none() && !expired(self.expires.as_deref(), now)
-    }
 }
 
 /// Whether a token ending at `expires` (RFC 3339) has ended. An end that
@@ -236,12 +209,12 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn users(&self) -> Result<Vec<User>, AccountError> {
+    pub async fn users(&self) -> Result<Vec<Account>, AccountError> {
         let rows = sqlx::query("SELECT name, role, created FROM users ORDER BY name").fetch_all(&self.pool).await?;
         rows.iter().map(user_of).collect()
     }
 
-    pub async fn user(&self, name: &str) -> Result<Option<User>, AccountError> {
+    pub async fn user(&self, name: &str) -> Result<Option<Account>, AccountError> {
         let row = sqlx::query("SELECT name, role, created FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_of).transpose()
     }
@@ -250,7 +223,7 @@ impl Accounts {
     /// costs one hash verification too. Recorded either way, with `client`
     /// (the address asking); a name no account has is not recorded, since it
     /// may be a password typed in the wrong field.
-    pub async fn login(&self, name: &str, password: &str, client: &str) -> Result<Option<User>, AccountError> {
+    pub async fn login(&self, name: &str, password: &str, client: &str) -> Result<Option<Account>, AccountError> {
         let row = sqlx::query("SELECT name, role, created, password_hash FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
         let hash: String = match &row {
             Some(r) => r.try_get("password_hash")?,
@@ -312,17 +285,21 @@ impl Accounts {
         Ok(token)
     }
 
-    pub async fn tokens(&self) -> Result<Vec<Token>, AccountError> {
+    pub async fn tokens(&self) -> Result<Vec<ApiToken>, AccountError> {
         let rows = sqlx::query("SELECT name, role, created, last_used, revoked, expires FROM tokens ORDER BY name").fetch_all(&self.pool).await?;
+        let now = time::OffsetDateTime::now_utc();
         rows.iter()
             .map(|r| {
-                Ok(Token {
+                let revoked: Option<String> = r.try_get("revoked")?;
+                let expires: Option<String> = r.try_get("expires")?;
+                Ok(ApiToken {
                     name: r.try_get("name")?,
                     role: role_of(r)?,
                     created: r.try_get("created")?,
                     last_used: r.try_get("last_used")?,
-                    revoked: r.try_get("revoked")?,
-                    expires: r.try_get("expires")?,
+                    live: revoked.is_none() && !expired(expires.as_deref(), now),
+                    revoked,
+                    expires,
                 })
             })
             .collect()
@@ -379,8 +356,8 @@ fn role_of(r: &sqlx::sqlite::SqliteRow) -> Result<Role, AccountError> {
     Role::parse(&role).ok_or_else(|| AccountError::Invalid(format!("unknown role '{role}' in the state database")))
 }
 
-fn user_of(r: &sqlx::sqlite::SqliteRow) -> Result<User, AccountError> {
-    Ok(User { name: r.try_get("name")?, role: role_of(r)?, created: r.try_get("created")? })
+fn user_of(r: &sqlx::sqlite::SqliteRow) -> Result<Account, AccountError> {
+    Ok(Account { name: r.try_get("name")?, role: role_of(r)?, created: r.try_get("created")? })
 }
 
 #[cfg(test)]
@@ -489,7 +466,7 @@ mod tests {
             std::thread::yield_now();
         }
         assert_eq!(a.by_token(&short).await.unwrap(), None);
-        assert!(!ends.is_live(time::OffsetDateTime::now_utc()));
+        assert!(!a.tokens().await.unwrap().into_iter().find(|t| t.name == "brief").unwrap().live);
         assert!(expired(Some("not a time"), time::OffsetDateTime::now_utc()));
         assert!(!expired(None, time::OffsetDateTime::now_utc()));
     }

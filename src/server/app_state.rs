@@ -61,9 +61,10 @@ impl AppState {
     /// first) so the first paint needs no JavaScript.
     pub async fn render_page(&self, req: Request<Body>) -> Response {
         let pbx = self.pbx.clone();
+        let accounts = self.access.accounts.clone();
         let options = self.leptos_options.clone();
         let handler = leptos_axum::render_app_async_with_context(
-            move || provide_app_context(&pbx),
+            move || provide_app_context(&pbx, &accounts),
             move || crate::app::shell(options.clone()),
         );
         handler(req).await
@@ -71,12 +72,17 @@ impl AppState {
 }
 
 /// What the dashboard's pages and server functions find in context: the
-/// PBX, and how a refused change is answered (this edge's one mapping).
-pub fn provide_app_context(pbx: &crate::pbx::Pbx) {
+/// PBX, the accounts, and how a refusal is answered (this edge's one mapping).
+pub fn provide_app_context(pbx: &crate::pbx::Pbx, accounts: &crate::pbx::accounts::Accounts) {
     provide_context(pbx.clone());
+    provide_context(accounts.clone());
     // Inline scripts carry it; the page's Content-Security-Policy names it.
     leptos::nonce::provide_nonce();
     provide_context(crate::app::change_fns::Refusal(|e| {
+        let e = super::error::ApiError::from(e);
+        (e.status(), e.to_string())
+    }));
+    provide_context(crate::app::access_fns::AccountRefusal(|e| {
         let e = super::error::ApiError::from(e);
         (e.status(), e.to_string())
     }));

@@ -107,6 +107,17 @@ fn changes_pbx(method: &Method, path: &str) -> bool {
     }
 }
 
+/// Why only an admin may make this request, when only an admin may.
+fn admin_only(method: &Method, path: &str) -> Option<&'static str> {
+    if changes_pbx(method, path) {
+        Some("only an admin may change the PBX")
+    } else if *method == Method::POST && crate::app::access_fns::managing().contains(&path) {
+        Some("only an admin may manage accounts and tokens")
+    } else {
+        None
+    }
+}
+
 /// Another site's page posting with the user's cookie: refused even though
 /// the cookie is `SameSite=Strict`.
 fn cross_site(headers: &HeaderMap) -> bool {
@@ -193,14 +204,14 @@ pub async fn gate(State(access): State<Access>, session: Session, mut req: Reque
     if let Some(refused) = over_rate(&access, caller) {
         return refused;
     }
-    let changing = changes_pbx(req.method(), &path);
+    let admin_only = admin_only(req.method(), &path);
     let who = match who {
         Some(who) => who,
-        None if access.anonymous_read && !changing => Identity { name: String::new(), role: Role::Viewer, via: "anonymous".into() },
+        None if access.anonymous_read && admin_only.is_none() => Identity { name: String::new(), role: Role::Viewer, via: "anonymous".into() },
         None => return challenge(&req),
     };
-    if changing && who.role != Role::Admin {
-        return ApiError::Forbidden("only an admin may change the PBX".into()).into_response();
+    if let (Some(why), false) = (admin_only, who.role == Role::Admin) {
+        return ApiError::Forbidden(why.into()).into_response();
     }
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if who.via == "session" && unsafe_method && cross_site(req.headers()) {
@@ -360,6 +371,9 @@ mod tests {
         assert!(changes_pbx(&Method::PATCH, "/endpoints/1001/config"));
         assert!(changes_pbx(&Method::DELETE, "/endpoints/1001"));
         assert!(changes_pbx(&Method::POST, "/changes/3/revert"));
+        assert!(admin_only(&Method::POST, "/api/create_api_token").is_some());
+        assert!(admin_only(&Method::POST, "/api/get_access").is_some());
+        assert!(admin_only(&Method::POST, "/api/whoami").is_none());
         // Not routes: the router answers 405 or 404.
         assert!(!changes_pbx(&Method::PUT, "/endpoints"));
         assert!(!changes_pbx(&Method::PATCH, "/endpoints/1001"));

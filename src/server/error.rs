@@ -16,6 +16,9 @@ pub enum ApiError {
     NotFound,
     #[error("Change not found")]
     NoSuchChange,
+    /// An account or token that is not there.
+    #[error("{0}")]
+    Missing(String),
     #[error("Method Not Allowed")]
     MethodNotAllowed,
     #[error("Request timed out")]
@@ -82,10 +85,26 @@ impl From<crate::pbx::apply::ApplyError> for ApiError {
     }
 }
 
+impl From<crate::pbx::accounts::AccountError> for ApiError {
+    fn from(e: crate::pbx::accounts::AccountError) -> Self {
+        use crate::pbx::accounts::AccountError as A;
+        let detail = e.to_string();
+        match e {
+            A::Invalid(_) => ApiError::Invalid(detail),
+            A::NoUser(_) | A::NoToken(_) => ApiError::Missing(detail),
+            A::UserExists(_) | A::TokenExists(_) | A::LastAdmin(_) => ApiError::Conflict(detail),
+            A::Random(_) | A::Hash(_) | A::Query(_) => {
+                tracing::error!("accounts: {detail}");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Pbx(PbxError::EndpointNotFound) | ApiError::NotFound | ApiError::NoSuchChange => StatusCode::NOT_FOUND,
+            ApiError::Pbx(PbxError::EndpointNotFound) | ApiError::NotFound | ApiError::NoSuchChange | ApiError::Missing(_) => StatusCode::NOT_FOUND,
             // The config is ours to read: its absence is the server's fault, not the client's.
             ApiError::Pbx(PbxError::ConfigUnavailable) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -41,6 +41,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
     let pbx = state.pbx.clone();
     let counted = state.metrics.clone();
     let access = state.access.clone();
+    let accounts = state.access.accounts.clone();
     let app = Router::new()
         .route(routes::ROOT, get(api::root))
         .route(routes::ENDPOINTS, get(api::endpoints).post(changes::create))
@@ -57,7 +58,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
         .route(routes::METRICS, get(metrics::scrape))
         .route(routes::EVENTS, get(events::events))
         .merge(openapi::routes())
-        .leptos_routes_with_context(&state, pages, move || super::app_state::provide_app_context(&pbx), move || {
+        .leptos_routes_with_context(&state, pages, move || super::app_state::provide_app_context(&pbx, &accounts), move || {
             crate::app::shell(shell_options.clone())
         })
         .fallback(api::fallback)

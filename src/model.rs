@@ -441,6 +441,10 @@ pub struct ChangeList {
     /// Pass as `before` for the next page; absent on the last one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<i64>,
+    /// Whether this server changes the config (`ISPBX_WRITES=on`); the log
+    /// is kept either way.
+    #[serde(default)]
+    pub writes: bool,
 }
 
 /// How long one phase of a change took, as this server saw it.

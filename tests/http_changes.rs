@@ -73,6 +73,7 @@ fn writes_are_off_unless_asked_and_a_preview_needs_none() {
     let log = get(&addr, "/changes");
     assert_eq!(log.status, 200, "{}", log.text());
     assert_eq!(log.json()["changes"], serde_json::json!([]));
+    assert_eq!(log.json()["writes"], false);
 }
 
 /// (method, target, headers, body, status, what the detail says).

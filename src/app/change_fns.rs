@@ -204,7 +204,7 @@ pub async fn list_changes(endpoint: Option<String>, before: Option<i64>, kind: O
         other => other.map_err(on_server::failed)?,
     };
     let next = (changes.len() == PAGE as usize).then(|| changes.last().map(|c| c.id)).flatten();
-    Ok(Some(ChangeList { status: "success".into(), changes, next }))
+    Ok(Some(ChangeList { status: "success".into(), changes, next, writes: pbx.writes() }))
 }
 
 /// One change, with a created extension's password the first time it is asked after it is applied.

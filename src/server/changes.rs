@@ -292,7 +292,7 @@ pub async fn list(
         let filter = AuditFilter::parse(kind).ok_or_else(|| ApiError::Invalid(format!("kind is config, access or all, not '{kind}'")))?;
         let changes = state.pbx.changes(q.endpoint.as_deref(), q.before, limit, filter, reader(&who)).await?;
         let next = (changes.len() == limit as usize).then(|| changes.last().map(|c| c.id)).flatten();
-        Ok(Json(ChangeList { status: "success".into(), changes, next }).into_response())
+        Ok(Json(ChangeList { status: "success".into(), changes, next, writes: state.pbx.writes() }).into_response())
     }
     .await))
 }

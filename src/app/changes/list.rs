@@ -39,10 +39,13 @@ pub fn ChangesPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || list.get().map(|r| match r {
                     Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(None) => view! { <p class="muted">"Writes are off on this server, so there is no audit log (ISPBX_WRITES=on)."</p> }.into_any(),
+                    Ok(None) => view! { <p class="muted">"This server keeps no audit log."</p> }.into_any(),
                     Ok(Some(list)) => {
                         let (endpoint, _, kind) = asked.get();
-                        view! { <ChangeTable list endpoint kind/> }.into_any()
+                        let off = (!list.writes).then(|| view! {
+                            <p class="banner banner-warning" role="status">"Writes are off on this server: the config is not changed from ISPBX (start it with ISPBX_WRITES=on to change it). Logins and account changes are still recorded."</p>
+                        });
+                        view! { {off} <ChangeTable list endpoint kind/> }.into_any()
                     }
                 })}
             </Transition>

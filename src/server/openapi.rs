@@ -23,9 +23,62 @@ use utoipa::OpenApi;
     ),
     paths(api::root, api::endpoints, api::endpoint, api::endpoint_config, changes::patch_config, changes::create, changes::delete, changes::preview, changes::list, changes::one, changes::revert, health::healthz, health::readyz, metrics::scrape, events::events),
     components(schemas(ApiRoot, ErrorBody, EndpointListResponse, EndpointSummary, EndpointState, EndpointSource, ContactInfo, AmiStatus, ConfigStatus, Health, Readiness, EndpointDetailResponse, EndpointDetails, EndpointConfigResponse, ChangeRecord, ChangePreview, ChangeEntry, ChangeList, ChangeCheck, Verification, changes::ConfigPatch, changes::NewExtension, changes::PreviewRequest)),
+    modifiers(&Security),
     tags((name = "api", description = "The documented API of ISPBX Manager"), (name = "operations", description = "Probes for supervisors and load balancers"), (name = "changes", description = "Changes to the config, written atomically with a backup, reloaded and verified on Asterisk or undone. Off unless ISPBX_WRITES=on"))
 )]
 pub struct ApiDoc;
+
+/// Who may call what: a bearer token or the dashboard's session cookie on
+/// every path but the probes; anonymous reads only when the server allows
+/// them. Every such path may answer 401 (no or bad credentials) and 429
+/// (over the rate limit), with the usual `{"detail": …}`.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token (`ispbx token create NAME --role viewer|admin`, or the dashboard's Accounts page): `Authorization: Bearer ispbx_…`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                super::auth::COOKIE,
+                "The dashboard's session, after POST /login; state-changing requests from another site are refused",
+            ))),
+        );
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build()
+        };
+        let open = [routes::HEALTHZ, routes::READYZ];
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if open.contains(&path.as_str()) {
+                continue;
+            }
+            for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                // The empty requirement: anonymous read, when the server is started with it.
+                op.security = Some(vec![SecurityRequirement::new("token", Vec::<String>::new()), SecurityRequirement::new("session", Vec::<String>::new()), SecurityRequirement::default()]);
+                let responses = &mut op.responses.responses;
+                responses.entry("401".into()).or_insert_with(|| error("No credentials, or a token that is unknown, expired or revoked").into());
+                responses.entry("429".into()).or_insert_with(|| error("Over the request rate for this token or address (see Retry-After)").into());
+                if op.operation_id.as_deref().is_some_and(|id| ["patch_config", "create", "delete", "revert"].contains(&id)) {
+                    responses.entry("403".into()).or_insert_with(|| error("Not an admin, writes off, or a request from another site").into());
+                }
+            }
+        }
+    }
+}
 
 /// `/openapi.json` and `/docs`. Both are rendered here, once: the document
 /// changes only with the binary, so requests just copy bytes.
@@ -136,4 +189,24 @@ fn docs_page(doc: &utoipa::openapi::OpenApi) -> String {
         endpoints = routes::ENDPOINTS,
         docs = routes::DOCS,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_path_but_the_probes_names_its_credentials_and_their_refusals() {
+        let doc = serde_json::to_value(<super::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(schemes["token"]["scheme"], "bearer");
+        assert_eq!((schemes["session"]["in"].as_str(), schemes["session"]["name"].as_str()), (Some("cookie"), Some("ispbx_session")));
+        let list = &doc["paths"]["/endpoints"]["get"];
+        assert!(list["responses"]["401"].is_object() && list["responses"]["429"].is_object());
+        assert_eq!(list["security"].as_array().unwrap().len(), 3);
+        assert!(doc["paths"]["/endpoints/{extension}/config"]["patch"]["responses"]["403"].is_object());
+        assert!(doc["paths"]["/endpoints/{extension}"]["delete"]["responses"]["403"].is_object());
+        for probe in ["/healthz", "/readyz"] {
+            let op = &doc["paths"][probe]["get"];
+            assert!(op["security"].is_null() && op["responses"]["401"].is_null(), "{probe}");
+        }
+    }
 }

@@ -27,7 +27,9 @@ fn main() -> ExitCode {
 }
 
 fn block_on(task: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Rendering a page is deeply nested generic code: a debug build's frames
+    // overflowed tokio's default 2 MiB on the endpoint page an admin sees.
+    match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(8 << 20).build() {
         Ok(runtime) => runtime.block_on(task),
         Err(e) => {
             eprintln!("ispbx: cannot start the async runtime: {e}");

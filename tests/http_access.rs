@@ -343,7 +343,8 @@ fn every_route_and_page_for_each_role() {
     ];
     let form = "application/x-www-form-urlencoded";
     // (method, target, accept, content type, body, [nobody, viewer token, admin token, viewer session, admin session])
-    let table: &[(&str, &str, &str, &str, &str, [u16; 5])] = &[
+    type Row<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, [u16; 5]);
+    let table: &[Row] = &[
         ("GET", "/", "application/json", "", "", [401, 200, 200, 200, 200]),
         ("GET", "/endpoints", "application/json", "", "", [401, 200, 200, 200, 200]),
         ("GET", "/endpoints/1001", "application/json", "", "", [401, 200, 200, 200, 200]),

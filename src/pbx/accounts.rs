@@ -55,8 +55,20 @@ fn expired(expires: Option<&str>, now: time::OffsetDateTime) -> bool {
 /// every second must not cost a durable write each time.
 const LAST_USE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The condition, within the statement that demotes or removes the user
+/// bound as `name` (a placeholder such as `$2`), that another admin remains:
+/// one statement, so two admins removing each other at once cannot both succeed.
+fn leaves_an_admin(name: &str) -> String {
+    format!("(role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin' AND name <> {name}) > 0)")
+}
+
+/// Password hashes computed at once (19 MiB each): a burst of logins waits
+/// its turn rather than taking the memory.
+const HASHING_AT_ONCE: usize = 4;
+
 #[derive(Clone)]
 pub struct Accounts {
+    hashing: std::sync::Arc<tokio::sync::Semaphore>,
     pool: SqlitePool,
     audit: AuditLog,
     /// When each token's last use was last written, by token hash.
@@ -127,7 +139,7 @@ impl Accounts {
         let decoy = tokio::task::spawn_blocking(|| hash_password("a password nobody has"))
             .await
             .map_err(|e| AccountError::Hash(e.to_string()))??;
-        Ok(Accounts { audit: AuditLog::new(pool.clone()), pool, last_written: Default::default(), decoy: decoy.into() })
+        Ok(Accounts { hashing: std::sync::Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)), audit: AuditLog::new(pool.clone()), pool, last_written: Default::default(), decoy: decoy.into() })
     }
 
     /// An access event in the audit log. Not being able to record one is
@@ -139,18 +151,14 @@ impl Accounts {
         }
     }
 
-    async fn admins(&self) -> Result<i64, AccountError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM users WHERE role = $1").bind(Role::Admin.as_str()).fetch_one(&self.pool).await?;
-        Ok(row.try_get::<i64, _>(0)?)
-    }
-
-    /// Refuses to leave no admin: nobody could manage accounts from the dashboard again.
-    async fn keep_an_admin(&self, name: &str) -> Result<(), AccountError> {
-        let user = self.user(name).await?.ok_or_else(|| AccountError::NoUser(name.to_string()))?;
-        if user.role == Role::Admin && self.admins().await? <= 1 {
-            return Err(AccountError::LastAdmin(name.to_string()));
+    /// Why a statement guarded by [`leaves_an_admin`] changed nothing: no
+    /// such user, or the last admin.
+    async fn unchanged(&self, name: &str) -> AccountError {
+        match self.user(name).await {
+            Ok(Some(_)) => AccountError::LastAdmin(name.to_string()),
+            Ok(None) => AccountError::NoUser(name.to_string()),
+            Err(e) => e,
         }
-        Ok(())
     }
 
     pub async fn is_empty(&self) -> Result<bool, AccountError> {
@@ -164,21 +172,25 @@ impl Accounts {
         if self.user(name).await?.is_some() {
             return Err(AccountError::UserExists(name.to_string()));
         }
-        let hash = blocking_hash(password).await?;
-        sqlx::query("INSERT INTO users (name, role, password_hash, created) VALUES ($1, $2, $3, $4)")
+        let hash = self.hash(password).await?;
+        let inserted = sqlx::query("INSERT INTO users (name, role, password_hash, created) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(role.as_str())
             .bind(hash)
             .bind(super::db::now())
             .execute(&self.pool)
             .await?;
+        // Added by someone else since the check above.
+        if inserted.rows_affected() == 0 {
+            return Err(AccountError::UserExists(name.to_string()));
+        }
         self.record("user_add", Some(by), format!("added the {} {name}", role.as_str()), "ok", None).await;
         Ok(())
     }
 
     pub async fn set_password(&self, name: &str, password: &str, by: &str) -> Result<(), AccountError> {
         check_password(password)?;
-        let hash = blocking_hash(password).await?;
+        let hash = self.hash(password).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2").bind(hash).bind(name).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
             return Err(AccountError::NoUser(name.to_string()));
@@ -188,22 +200,19 @@ impl Accounts {
     }
 
     pub async fn set_role(&self, name: &str, role: Role, by: &str) -> Result<(), AccountError> {
-        if role != Role::Admin {
-            self.keep_an_admin(name).await?;
-        }
-        let done = sqlx::query("UPDATE users SET role = $1 WHERE name = $2").bind(role.as_str()).bind(name).execute(&self.pool).await?;
+        let guard = if role == Role::Admin { "1 = 1".to_string() } else { leaves_an_admin("$2") };
+        let done = sqlx::query(&format!("UPDATE users SET role = $1 WHERE name = $2 AND {guard}")).bind(role.as_str()).bind(name).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
-            return Err(AccountError::NoUser(name.to_string()));
+            return Err(self.unchanged(name).await);
         }
         self.record("user_role", Some(by), format!("made {name} a{} {}", if role == Role::Admin { "n" } else { "" }, role.as_str()), "ok", None).await;
         Ok(())
     }
 
     pub async fn remove_user(&self, name: &str, by: &str) -> Result<(), AccountError> {
-        self.keep_an_admin(name).await?;
-        let done = sqlx::query("DELETE FROM users WHERE name = $1").bind(name).execute(&self.pool).await?;
+        let done = sqlx::query(&format!("DELETE FROM users WHERE name = $1 AND {}", leaves_an_admin("$1"))).bind(name).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
-            return Err(AccountError::NoUser(name.to_string()));
+            return Err(self.unchanged(name).await);
         }
         self.record("user_remove", Some(by), format!("removed {name}"), "ok", None).await;
         Ok(())
@@ -230,7 +239,10 @@ impl Accounts {
             None => self.decoy.to_string(),
         };
         let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+        let ok = match self.hashing.acquire().await {
+            Ok(_turn) => tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false),
+            Err(_) => false,
+        };
         let client = Some(client.to_string());
         match row {
             Some(r) if ok => {
@@ -248,6 +260,13 @@ impl Accounts {
                 Ok(None)
             }
         }
+    }
+
+    /// An argon2id hash, computed off the async threads, a few at a time.
+    async fn hash(&self, password: &str) -> Result<String, AccountError> {
+        let _turn = self.hashing.acquire().await.map_err(|e| AccountError::Hash(e.to_string()))?;
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| AccountError::Hash(e.to_string()))?
     }
 
     /// Records that `name` logged out.
@@ -344,11 +363,6 @@ impl Accounts {
         }
         Ok(Some(Identity { name: row.try_get("name")?, role: role_of(&row)?, via: "token".into() }))
     }
-}
-
-async fn blocking_hash(password: &str) -> Result<String, AccountError> {
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| AccountError::Hash(e.to_string()))?
 }
 
 fn role_of(r: &sqlx::sqlite::SqliteRow) -> Result<Role, AccountError> {
@@ -451,6 +465,17 @@ mod tests {
         a.revoke_token("crm", "t").await.unwrap();
         assert_eq!(a.by_token(&t).await.unwrap(), None);
         assert!(a.tokens().await.unwrap()[0].revoked.is_some());
+    }
+
+    #[tokio::test]
+    async fn two_admins_removing_each_other_at_once_leave_one() {
+        let (_dir, a) = accounts().await;
+        a.add_user("alice", Role::Admin, "alice's long password", "t").await.unwrap();
+        a.add_user("bob", Role::Admin, "bob's long password!", "t").await.unwrap();
+        let (x, y) = tokio::join!(a.remove_user("alice", "bob"), a.remove_user("bob", "alice"));
+        assert!(x.is_ok() != y.is_ok(), "{x:?} {y:?}");
+        assert!(matches!(x.err().or(y.err()), Some(AccountError::LastAdmin(_))));
+        assert_eq!(a.users().await.unwrap().len(), 1);
     }
 
     #[tokio::test]

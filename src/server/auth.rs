@@ -177,7 +177,7 @@ pub async fn gate(State(access): State<Access>, session: Session, mut req: Reque
         return next.run(req).await;
     }
     // Known when served with connect info (the binary); in-process tests have none.
-    let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| Caller::Address(c.0.ip()));
+    let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| Caller::address(c.0.ip()));
     let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let who = match bearer {
         Some(auth) => {

@@ -57,11 +57,27 @@ pub enum Caller {
     Address(std::net::IpAddr),
 }
 
+impl Caller {
+    /// An IPv6 client is its /64: one host has a whole /64 to pick from.
+    pub fn address(ip: std::net::IpAddr) -> Caller {
+        match ip {
+            std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                Caller::Address(std::net::IpAddr::V6(bits.into()))
+            }
+            std::net::IpAddr::V6(v6) => Caller::Address(v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4)),
+            v4 => Caller::Address(v4),
+        }
+    }
+}
+
 /// Requests per caller, within [`Rate`].
 #[derive(Clone)]
 pub struct RateLimit {
     limiter: Arc<DefaultKeyedRateLimiter<Caller>>,
     clock: DefaultClock,
+    /// Checks since the idle callers were last forgotten.
+    checks: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl std::fmt::Debug for RateLimit {
@@ -78,13 +94,17 @@ impl RateLimit {
         // The whole period's requests may come at once; then one per share of it.
         let replenish = rate.per / rate.requests.get();
         let quota = Quota::with_period(replenish.max(Duration::from_nanos(1))).map_or_else(|| Quota::per_second(rate.requests), |q| q.allow_burst(rate.requests));
-        RateLimit { limiter: Arc::new(DefaultKeyedRateLimiter::dashmap(quota)), clock: DefaultClock::default() }
+        RateLimit { limiter: Arc::new(DefaultKeyedRateLimiter::dashmap(quota)), clock: DefaultClock::default(), checks: Arc::default() }
     }
 
     /// `Err(seconds to wait)` when `caller` is over the rate.
     pub fn check(&self, caller: Caller) -> Result<(), u64> {
-        if self.limiter.len() > FORGET_ABOVE {
-            self.limiter.retain_recent();
+        // A scan of every caller, at most once per FORGET_ABOVE checks.
+        if self.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= FORGET_ABOVE as u32 {
+            self.checks.store(0, std::sync::atomic::Ordering::Relaxed);
+            if self.limiter.len() > FORGET_ABOVE {
+                self.limiter.retain_recent();
+            }
         }
         self.limiter.check_key(&caller).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
@@ -122,5 +142,16 @@ mod tests {
         assert!((1100..=1200).contains(&wait), "{wait}");
         assert_eq!(limit.check(Caller::Address([127, 0, 0, 1].into())), Ok(()));
         assert_eq!(limit.check(Caller::Token("other".into())), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(Caller::address(a), Caller::address(b));
+        assert_ne!(Caller::address(a), Caller::address(c));
+        let mapped: std::net::IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(Caller::address(mapped), Caller::Address([192, 0, 2, 7].into()));
     }
 }

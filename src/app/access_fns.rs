@@ -29,7 +29,7 @@ pub struct AccountRefusal(pub fn(crate::pbx::accounts::AccountError) -> (axum::h
 
 #[cfg(feature = "ssr")]
 mod on_server {
-    use crate::app::change_fns::on_server::{failed as refused, identity};
+    use crate::app::change_fns::on_server::{answered, failed as refused, identity};
     use crate::model::Role;
     use crate::pbx::accounts::{AccountError, Accounts};
     use crate::pbx::apply::ApplyError;
@@ -48,12 +48,7 @@ mod on_server {
     }
 
     pub fn failed(e: AccountError) -> ServerFnError {
-        let Some(super::AccountRefusal(answer)) = use_context::<super::AccountRefusal>() else { return ServerFnError::new(e.to_string()) };
-        let (status, detail) = answer(e);
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(status);
-        }
-        ServerFnError::new(detail)
+        answered(e, use_context::<super::AccountRefusal>().map(|r| r.0))
     }
 
     pub fn role(role: &str) -> Result<Role, ServerFnError> {

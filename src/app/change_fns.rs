@@ -36,7 +36,13 @@ pub(crate) mod on_server {
     }
 
     pub fn failed(e: ApplyError) -> ServerFnError {
-        let Some(super::Refusal(answer)) = use_context::<super::Refusal>() else { return ServerFnError::new(e.to_string()) };
+        answered(e, use_context::<super::Refusal>().map(|r| r.0))
+    }
+
+    /// A refusal with the status and words the edge's `answer` gives it
+    /// (its words alone when no edge provided one).
+    pub fn answered<E: ToString>(e: E, answer: Option<fn(E) -> (axum::http::StatusCode, String)>) -> ServerFnError {
+        let Some(answer) = answer else { return ServerFnError::new(e.to_string()) };
         let (status, detail) = answer(e);
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.set_status(status);

@@ -62,7 +62,7 @@ pub async fn user(command: UserCommand, state: StateArgs) -> ExitCode {
             Err(e) => Err(e),
         },
         UserCommand::Passwd { name } => match read_password() {
-            Ok(p) => a.set_password(&name, &p, &by()).await.map_err(|e| e.to_string()),
+            Ok(p) => a.set_password(&name, &p, &by()).await.map(drop).map_err(|e| e.to_string()),
             Err(e) => Err(e),
         },
         UserCommand::List => a.users().await.map_err(|e| e.to_string()).map(|users| {

@@ -303,6 +303,48 @@ fn admins_manage_accounts_and_tokens_from_the_dashboard_and_viewers_may_not() {
     }
 }
 
+/// A session is good while its account has the password it logged in with:
+/// a new password ends every session of the account (but the one that set
+/// its own), and a removed account made again under the same name does not
+/// bring back the old one's sessions.
+#[test]
+fn a_session_ends_with_its_password_and_with_its_account() {
+    let state = tempfile::tempdir().unwrap();
+    let admin = token(state.path(), "ops", "admin");
+    let (_proc, addr) = serve(state.path(), &[]);
+    let by_token = |function: &str, form: &str| {
+        let auth = format!("Bearer {admin}");
+        request_with_body(&addr, "POST", &format!("/api/{function}"), &[("Authorization", auth.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes())
+    };
+    let signed_in = |cookie: &str| with(&addr, "GET", "/endpoints", &[("Cookie", cookie)], "").status == 200;
+    assert_eq!(by_token("add_account", "name=carol&role=viewer&password=carols-first-password").status, 200);
+    let (one, two) = (cookie(&login(&addr, "carol", "carols-first-password", &[])), cookie(&login(&addr, "carol", "carols-first-password", &[])));
+    assert!(signed_in(&one) && signed_in(&two));
+
+    assert_eq!(by_token("set_account_password", "name=carol&password=carols-second-password").status, 200);
+    assert!(!signed_in(&one) && !signed_in(&two), "a session outlived its password");
+    assert!(login(&addr, "carol", "carols-first-password", &[]).header("set-cookie").is_none_or(|c| c.contains("Max-Age=0")));
+    let three = cookie(&login(&addr, "carol", "carols-second-password", &[]));
+    assert!(signed_in(&three));
+
+    assert_eq!(by_token("remove_account", "name=carol").status, 200);
+    assert!(!signed_in(&three));
+    assert_eq!(by_token("add_account", "name=carol&role=admin&password=carols-second-password").status, 200);
+    assert!(!signed_in(&three), "a removed account's session came back with a new account of its name");
+
+    // An admin who sets their own password stays signed in where they did it.
+    assert_eq!(by_token("add_account", "name=dave&role=admin&password=daves-first-password").status, 200);
+    let (here, elsewhere) = (cookie(&login(&addr, "dave", "daves-first-password", &[])), cookie(&login(&addr, "dave", "daves-first-password", &[])));
+    let form = [("Cookie", here.as_str()), ("Content-Type", "application/x-www-form-urlencoded"), ("Sec-Fetch-Site", "same-origin")];
+    let set = request_with_body(&addr, "POST", "/api/set_account_password", &form, b"name=dave&password=daves-second-password");
+    assert_eq!(set.status, 200, "{}", set.text());
+    assert!(!signed_in(&elsewhere), "another session outlived the password it logged in with");
+    // A new session id comes with the new key; the old id is gone.
+    let renewed = cookie(&set);
+    assert_ne!(renewed, here);
+    assert!(signed_in(&renewed) && !signed_in(&here));
+}
+
 /// Every route and page, asked by nobody, a viewer and an admin, each with a
 /// token and with a session: the status each gets. Writes are on and no
 /// Asterisk is configured, so an admin's change is refused for that (503),

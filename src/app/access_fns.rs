@@ -55,6 +55,17 @@ mod on_server {
         Role::parse(role).ok_or_else(|| failed(AccountError::Invalid(format!("a role is viewer or admin, not '{role}'"))))
     }
 
+    /// A new password ends every session of its account; the admin who set
+    /// their own stays signed in on the session that set it.
+    pub async fn keep_signed_in(name: &str, key: &crate::pbx::accounts::SessionKey) {
+        let session = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<tower_sessions::Session>().cloned());
+        if let Some(session) = session {
+            if let Err(e) = crate::pbx::sessions::rekey(&session, name, key).await {
+                tracing::error!("sessions: {e}");
+            }
+        }
+    }
+
     /// The password typed, or a generated one to show once when none was.
     pub fn password_or_new(typed: Option<String>) -> Result<(String, bool), ServerFnError> {
         match typed.filter(|p| !p.is_empty()) {
@@ -97,7 +108,8 @@ pub async fn set_account_role(name: String, role: String) -> Result<(), ServerFn
 pub async fn set_account_password(name: String, password: Option<String>) -> Result<Option<String>, ServerFnError> {
     let me = on_server::admin()?;
     let (password, generated) = on_server::password_or_new(password)?;
-    on_server::accounts().set_password(&name, &password, &me).await.map_err(on_server::failed)?;
+    let key = on_server::accounts().set_password(&name, &password, &me).await.map_err(on_server::failed)?;
+    on_server::keep_signed_in(&name, &key).await;
     Ok(generated.then_some(password))
 }
 

@@ -129,6 +129,27 @@ fn check_password(password: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
+/// What a signed-in session holds to stay signed in: the account's key at
+/// login. Never shown; a new one comes with every new password and account.
+#[derive(Clone)]
+pub struct SessionKey(String);
+
+impl SessionKey {
+    fn new() -> Result<SessionKey, AccountError> {
+        Ok(SessionKey(random::<32>()?.iter().map(|b| format!("{b:02x}")).collect()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(…)")
+    }
+}
+
 /// A random password or token body of `len` letters and digits.
 pub fn random_secret(len: usize) -> Result<String, AccountError> {
     crate::pjsip::edit::random_text(len).map_err(|e| AccountError::Random(e.to_string()))
@@ -173,11 +194,12 @@ impl Accounts {
             return Err(AccountError::UserExists(name.to_string()));
         }
         let hash = self.hash(password).await?;
-        let inserted = sqlx::query("INSERT INTO users (name, role, password_hash, created) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
+        let inserted = sqlx::query("INSERT INTO users (name, role, password_hash, created, session_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(role.as_str())
             .bind(hash)
             .bind(super::db::now())
+            .bind(SessionKey::new()?.0)
             .execute(&self.pool)
             .await?;
         // Added by someone else since the check above.
@@ -188,15 +210,23 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn set_password(&self, name: &str, password: &str, by: &str) -> Result<(), AccountError> {
+    /// A new password, which ends every session the account has: the new
+    /// session key is returned, for the one session that should stay.
+    pub async fn set_password(&self, name: &str, password: &str, by: &str) -> Result<SessionKey, AccountError> {
         check_password(password)?;
         let hash = self.hash(password).await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2").bind(hash).bind(name).execute(&self.pool).await?;
+        let key = SessionKey::new()?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1, session_key = $2 WHERE name = $3")
+            .bind(hash)
+            .bind(key.as_str())
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(AccountError::NoUser(name.to_string()));
         }
         self.record("user_passwd", Some(by), format!("changed the password of {name}"), "ok", None).await;
-        Ok(())
+        Ok(key)
     }
 
     pub async fn set_role(&self, name: &str, role: Role, by: &str) -> Result<(), AccountError> {
@@ -228,12 +258,22 @@ impl Accounts {
         row.as_ref().map(user_of).transpose()
     }
 
+    /// The account a session signed in as, while `key` is still its key.
+    pub async fn by_session(&self, name: &str, key: &str) -> Result<Option<Account>, AccountError> {
+        let row = sqlx::query("SELECT name, role, created FROM users WHERE name = $1 AND session_key = $2 AND session_key <> ''")
+            .bind(name)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_of).transpose()
+    }
+
     /// The account `name` when `password` is its password. A missing user
     /// costs one hash verification too. Recorded either way, with `client`
     /// (the address asking); a name no account has is not recorded, since it
     /// may be a password typed in the wrong field.
-    pub async fn login(&self, name: &str, password: &str, client: &str) -> Result<Option<Account>, AccountError> {
-        let row = sqlx::query("SELECT name, role, created, password_hash FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+    pub async fn login(&self, name: &str, password: &str, client: &str) -> Result<Option<(Account, SessionKey)>, AccountError> {
+        let row = sqlx::query("SELECT name, role, created, password_hash, session_key FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
         let hash: String = match &row {
             Some(r) => r.try_get("password_hash")?,
             None => self.decoy.to_string(),
@@ -247,8 +287,9 @@ impl Accounts {
         match row {
             Some(r) if ok => {
                 let user = user_of(&r)?;
+                let key = SessionKey(r.try_get("session_key")?);
                 self.record("login", Some(&user.name), format!("{} logged in", user.name), "ok", client).await;
-                Ok(Some(user))
+                Ok(Some((user, key)))
             }
             Some(r) => {
                 let name: String = r.try_get("name")?;
@@ -385,6 +426,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_session_key_ends_with_a_new_password_and_with_its_account() {
+        let (_dir, a) = accounts().await;
+        a.add_user("alice", Role::Admin, "correct horse battery", "t").await.unwrap();
+        a.add_user("bob", Role::Viewer, "correct horse battery", "t").await.unwrap();
+        let (_, alice) = a.login("alice", "correct horse battery", "::1").await.unwrap().unwrap();
+        let (_, bob) = a.login("bob", "correct horse battery", "::1").await.unwrap().unwrap();
+        assert_ne!(alice.as_str(), bob.as_str());
+        assert!(!format!("{alice:?}").contains(alice.as_str()));
+        assert_eq!(a.by_session("alice", alice.as_str()).await.unwrap().map(|u| u.name).as_deref(), Some("alice"));
+        // One account's key is not another's.
+        assert!(a.by_session("bob", alice.as_str()).await.unwrap().is_none());
+        assert!(a.by_session("alice", "").await.unwrap().is_none());
+
+        let fresh = a.set_password("alice", "a new long password", "t").await.unwrap();
+        assert!(a.by_session("alice", alice.as_str()).await.unwrap().is_none());
+        assert!(a.by_session("alice", fresh.as_str()).await.unwrap().is_some());
+        let (_, again) = a.login("alice", "a new long password", "::1").await.unwrap().unwrap();
+        assert_eq!(again.as_str(), fresh.as_str());
+
+        a.remove_user("bob", "t").await.unwrap();
+        a.add_user("bob", Role::Admin, "correct horse battery", "t").await.unwrap();
+        assert!(a.by_session("bob", bob.as_str()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
     async fn passwords_are_argon2id_and_only_the_right_one_logs_in() {
         let (dir, a) = accounts().await;
         assert!(a.is_empty().await.unwrap());
@@ -392,11 +458,11 @@ mod tests {
         assert!(matches!(a.add_user("alice", Role::Viewer, "another long password", "t").await, Err(AccountError::UserExists(_))));
         assert!(matches!(a.add_user("bob", Role::Viewer, "short", "t").await, Err(AccountError::Invalid(_))));
         assert!(matches!(a.add_user("no spaces", Role::Viewer, "long enough password", "t").await, Err(AccountError::Invalid(_))));
-        assert_eq!(a.login("alice", "correct horse battery", "::1").await.unwrap().map(|u| u.role), Some(Role::Admin));
-        assert_eq!(a.login("alice", "correct horse batterz", "::1").await.unwrap(), None);
-        assert_eq!(a.login("nobody", "correct horse battery", "::1").await.unwrap(), None);
+        assert_eq!(a.login("alice", "correct horse battery", "::1").await.unwrap().map(|(u, _)| u.role), Some(Role::Admin));
+        assert!(a.login("alice", "correct horse batterz", "::1").await.unwrap().is_none());
+        assert!(a.login("nobody", "correct horse battery", "::1").await.unwrap().is_none());
         a.set_password("alice", "a new long password", "t").await.unwrap();
-        assert_eq!(a.login("alice", "correct horse battery", "::1").await.unwrap(), None);
+        assert!(a.login("alice", "correct horse battery", "::1").await.unwrap().is_none());
         assert!(a.login("alice", "a new long password", "::1").await.unwrap().is_some());
         // On disk: the hash, never the password.
         let db = std::fs::read(dir.path().join(super::super::db::FILE)).unwrap();

@@ -5,7 +5,8 @@
 //!
 //! - `config_store`: pjsip.conf re-read on change, the last good one kept;
 //! - `live`: the AMI state as one shared snapshot;
-//! - `endpoints`: config + live state → the endpoint answers of [`crate::model`].
+//! - `endpoints`: config + live state → the endpoint answers of [`crate::model`];
+//! - `accounts`, `sessions`: who may sign in, and what keeps a dashboard session signed in.
 
 pub mod accounts;
 pub mod apply;
@@ -17,6 +18,7 @@ pub mod feed;
 mod endpoints;
 pub mod live;
 pub mod progress;
+pub mod sessions;
 
 pub use config_store::{ConfigSnapshot, ConfigStore};
 pub use live::{Live, LivePublisher, LiveSnapshot};

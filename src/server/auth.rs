@@ -10,6 +10,7 @@ use super::error::ApiError;
 use super::rate_limit::Caller;
 use crate::model::{Identity, Role};
 use crate::pbx::accounts::Accounts;
+use crate::pbx::sessions;
 use crate::routes;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
@@ -22,12 +23,8 @@ use tower_sessions::Session;
 
 /// A session unused this long ends.
 pub const IDLE: Duration = Duration::from_secs(60 * 60);
-/// A session ends this long after its login, used or not.
-pub const ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
 /// The session cookie's name.
 pub const COOKIE: &str = "ispbx_session";
-const USER: &str = "user";
-const SINCE: &str = "since";
 
 #[derive(Clone, Debug)]
 pub struct Access {
@@ -132,25 +129,15 @@ fn cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-/// The session's account, while the session is within its absolute
-/// lifetime and the account still exists (its role as it is now).
+/// The session's account (see [`sessions::account`]).
 async fn session_identity(access: &Access, session: &Session) -> Result<Option<Identity>, ApiError> {
-    let internal = |e: String| {
-        tracing::error!("sessions: {e}");
-        ApiError::Internal
-    };
-    let Some(name) = session.get::<String>(USER).await.map_err(|e| internal(e.to_string()))? else { return Ok(None) };
-    let since = session.get::<i64>(SINCE).await.map_err(|e| internal(e.to_string()))?.unwrap_or(0);
-    if unix_now() - since > ABSOLUTE.as_secs() as i64 {
-        session.flush().await.map_err(|e| internal(e.to_string()))?;
-        return Ok(None);
+    match sessions::account(&access.accounts, session).await {
+        Ok(account) => Ok(account.map(|u| Identity { name: u.name, role: u.role, via: "session".into() })),
+        Err(e) => {
+            tracing::error!("sessions: {e}");
+            Err(ApiError::Internal)
+        }
     }
-    let user = access.accounts.user(&name).await.map_err(|e| internal(e.to_string()))?;
-    Ok(user.map(|u| Identity { name: u.name, role: u.role, via: "session".into() }))
 }
 
 /// Credentials are asked for: browsers go to the login page, API clients get 401.
@@ -273,13 +260,8 @@ pub async fn login(
     }
     let failed = || see_other(&format!("{}?failed=1&next={}", routes::LOGIN, routes::query_value(local(&form.next))));
     match access.accounts.login(&form.username, &form.password, &client.ip().to_string()).await {
-        Ok(Some(user)) => {
-            let started = async {
-                session.cycle_id().await?;
-                session.insert(USER, &user.name).await?;
-                session.insert(SINCE, unix_now()).await
-            };
-            if let Err(e) = started.await {
+        Ok(Some((user, key))) => {
+            if let Err(e) = sessions::begin(&session, &user, &key).await {
                 tracing::error!("sessions: {e}");
                 return ApiError::Internal.into_response();
             }
@@ -300,7 +282,7 @@ pub async fn login(
 
 /// `POST /logout`: the session ends.
 pub async fn logout(State(access): State<Access>, session: Session) -> Response {
-    if let Ok(Some(name)) = session.get::<String>(USER).await {
+    if let Some(name) = sessions::user(&session).await {
         access.accounts.logged_out(&name).await;
     }
     if let Err(e) = session.flush().await {

@@ -115,6 +115,10 @@ pub enum UserCommand {
 #[derive(Debug, Clone, Copy)]
 pub struct RateSetting(pub Option<ispbx::server::rate_limit::Rate>);
 
+fn trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    ispbx::server::client_address::TrustedProxies::parse_one(s)
+}
+
 fn rate_limit(s: &str) -> Result<RateSetting, String> {
     ispbx::server::rate_limit::Rate::parse(s).map(RateSetting)
 }
@@ -414,9 +418,15 @@ pub struct ServeArgs {
 
     /// Requests each API token, or each client address, may make: N/s,
     /// N/min or N/h (N may also come at once), or off. Over it: 429 with
-    /// Retry-After. Behind a reverse proxy every client has the proxy's address.
+    /// Retry-After. Behind a reverse proxy, see --trusted-proxy.
     #[arg(long, env = "ISPBX_RATE_LIMIT", value_parser = rate_limit, default_value = "50/s", value_name = "N/s|N/min|N/h|off")]
     pub rate_limit: RateSetting,
+
+    /// Reverse proxies (addresses or networks, comma-separated) whose
+    /// X-Forwarded-For names the client, for the login and request limits
+    /// and the audit log. Anyone else's X-Forwarded-For is ignored.
+    #[arg(long = "trusted-proxy", env = "ISPBX_TRUSTED_PROXIES", value_delimiter = ',', value_parser = trusted_proxy, value_name = "ADDRESS|NETWORK")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Origins allowed to call the API from a browser (comma-separated). None by default.
     #[arg(long, env = "ISPBX_CORS_ORIGINS", value_delimiter = ',')]

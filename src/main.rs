@@ -184,6 +184,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
     if args.anonymous_read {
         tracing::warn!("anonymous read is on: anyone who reaches {addr} reads the dashboard and the API");
     }
+    if !args.trusted_proxies.is_empty() {
+        tracing::info!("clients are who X-Forwarded-For says when the connection comes from {:?}", args.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>());
+    }
     match args.rate_limit.0 {
         Some(rate) => tracing::info!("each API token and client address may make {rate} requests"),
         None => tracing::warn!("no request rate limit (--rate-limit off)"),
@@ -193,6 +196,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
         anonymous_read: args.anonymous_read,
         logins: Default::default(),
         rate: args.rate_limit.0.map(ispbx::server::rate_limit::RateLimit::new),
+        proxies: ispbx::server::client_address::TrustedProxies::new(args.trusted_proxies.clone()),
+        said: Default::default(),
     };
     let state = AppState::new(leptos_options, pbx, access);
     let streams = state.stopping.clone();

@@ -153,6 +153,13 @@ fn every_route_asks_for_credentials_and_each_kind_gets_its_due() {
     let first = events.json()["changes"][0]["id"].as_i64().unwrap();
     assert_eq!(with(&addr, "GET", &format!("/changes/{first}"), &[("Authorization", bearer2.as_str())], "").status, 404);
     assert_eq!(with(&addr, "GET", &format!("/changes/{first}"), &[("Authorization", bearer_admin.as_str())], "").json()["action"], "logout");
+    // Its page says who, what and from where; it is not a change to the PBX.
+    let login_event = events.json()["changes"][1]["id"].as_i64().unwrap();
+    let page = request(&addr, "GET", &format!("/changes/{login_event}"), &[("Accept", "text/html"), ("Authorization", bearer_admin.as_str())]);
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains(&format!("Access event #{login_event}")) && html.contains("admin logged in") && html.contains("127.0.0.1"), "{html}");
+    assert!(!html.contains("Extension") && !html.contains("data-testid=\"steps\""), "{html}");
     assert_eq!(with(&addr, "GET", "/changes?kind=everything", &[("Authorization", bearer_admin.as_str())], "").status, 400);
 
     // No secret in the log but the first password, said once.
@@ -191,7 +198,8 @@ fn anonymous_read_is_for_reading_and_loopback_unless_said_otherwise() {
     for i in 0..5 {
         assert_eq!(login(&addr, &format!("guess{i}"), "wrong-password-here", &[]).status, 303);
     }
-    let r = login(&addr, "admin", "wrong-password-here", &[]);
+    // Saying it comes from elsewhere does not help: no proxy is trusted here.
+    let r = login(&addr, "admin", "wrong-password-here", &[("X-Forwarded-For", "198.51.100.9")]);
     assert_eq!(r.status, 429, "{}", r.text());
     let wait: u64 = r.header("retry-after").and_then(|w| w.parse().ok()).expect("Retry-After in seconds");
     assert!((1..=60).contains(&wait), "{wait}");
@@ -212,7 +220,7 @@ fn anonymous_read_is_for_reading_and_loopback_unless_said_otherwise() {
 fn each_token_and_address_keeps_to_the_rate() {
     let state = tempfile::tempdir().unwrap();
     let crm = token(state.path(), "crm", "viewer");
-    let (_proc, addr) = serve(state.path(), &[("ISPBX_RATE_LIMIT", "4/min"), ("ISPBX_ANONYMOUS_READ", "on")]);
+    let (proc, addr) = serve(state.path(), &[("ISPBX_RATE_LIMIT", "4/min"), ("ISPBX_ANONYMOUS_READ", "on")]);
     // Anonymous reads from this address: four, then 429 with when to come back.
     for _ in 0..4 {
         assert_eq!(with(&addr, "GET", "/endpoints", &[], "").status, 200);
@@ -233,6 +241,34 @@ fn each_token_and_address_keeps_to_the_rate() {
     }
     // Guessed tokens are counted against the address that sends them.
     assert_eq!(with(&addr, "GET", "/endpoints", &[("Authorization", "Bearer ispbx_guess")], "").status, 429);
+    // One log line per caller refused, however often it is refused.
+    let lines = |log: &str, what: &str| log.lines().filter(|l| l.contains("requests over the rate limit") && l.contains(what)).count();
+    let log = proc.log();
+    assert_eq!((lines(&log, "Address(127.0.0.1)"), lines(&log, "Token(\"crm\")")), (1, 1), "{log}");
+}
+
+/// Behind a named proxy, each client it forwards for has its own budget;
+/// an X-Forwarded-For from anyone else is not believed.
+#[test]
+fn clients_behind_a_trusted_proxy_are_counted_apart() {
+    let state = tempfile::tempdir().unwrap();
+    let (proc, addr) = serve(state.path(), &[("ISPBX_RATE_LIMIT", "3/min"), ("ISPBX_ANONYMOUS_READ", "on"), ("ISPBX_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]);
+    let from = |client: &str| with(&addr, "GET", "/endpoints", &[("X-Forwarded-For", client)], "").status;
+    for _ in 0..3 {
+        assert_eq!(from("192.0.2.7"), 200);
+    }
+    assert_eq!(from("192.0.2.7"), 429);
+    // The client's own words left of the proxy's are not believed.
+    assert_eq!(from("198.51.100.1, 192.0.2.7"), 429);
+    assert_eq!(from("192.0.2.8"), 200);
+    // Failed logins, and their audit entries, are the client's too.
+    for _ in 0..5 {
+        assert_eq!(login(&addr, "admin", "wrong-password-here", &[("X-Forwarded-For", "203.0.113.5")]).status, 303);
+    }
+    assert_eq!(login(&addr, "nobody1", "wrong-password-here", &[("X-Forwarded-For", "203.0.113.5")]).status, 429);
+    assert_eq!(login(&addr, "nobody2", "wrong-password-here", &[("X-Forwarded-For", "203.0.113.6")]).status, 303);
+    let log = proc.log();
+    assert!(log.contains("client=203.0.113.5") && !log.contains("client=127.0.0.1"), "{log}");
 }
 
 #[test]

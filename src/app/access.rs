@@ -39,6 +39,14 @@ pub fn AccessPage() -> impl IntoView {
     view! {
         <section class="panel">
             <h1>"Accounts and tokens"</h1>
+            // A generated secret is in the server function's answer, which a
+            // page without scripts never sees: say so before it is lost.
+            <noscript>
+                <p class="banner banner-warning" data-testid="no-script">
+                    "Without JavaScript this page cannot show a generated password or a new token: type each password, "
+                    "and create tokens with "<code>"ispbx token create NAME --role viewer"</code>" on the server."
+                </p>
+            </noscript>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || overview.get().map(|r| match r {
                     Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="access-refused">{said(&e)}</p> }.into_any(),

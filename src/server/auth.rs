@@ -7,7 +7,8 @@
 
 use super::app_state::AppState;
 use super::error::ApiError;
-use super::rate_limit::Caller;
+use super::client_address::TrustedProxies;
+use super::rate_limit::{Caller, Said};
 use crate::model::{Identity, Role};
 use crate::pbx::accounts::Accounts;
 use crate::pbx::sessions;
@@ -34,6 +35,19 @@ pub struct Access {
     pub logins: LoginLimit,
     /// Requests per token or client address; none when off.
     pub rate: Option<super::rate_limit::RateLimit>,
+    /// Whose `X-Forwarded-For` says who the client is.
+    pub proxies: TrustedProxies,
+    /// Which refusals have been logged this minute.
+    pub said: Said,
+}
+
+impl Access {
+    /// The client's address, when the connection's is known (the binary
+    /// serves with it; in-process tests have none).
+    fn client(&self, req: &Request<Body>) -> Option<std::net::IpAddr> {
+        let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?.0.ip();
+        Some(self.proxies.client(peer, req.headers()))
+    }
 }
 
 /// Failed logins a client address, or a user name, may have in a minute;
@@ -154,7 +168,9 @@ fn challenge(req: &Request<Body>) -> Response {
 fn over_rate(access: &Access, caller: Option<Caller>) -> Option<Response> {
     let (rate, caller) = (access.rate.as_ref()?, caller?);
     let wait = rate.check(caller.clone()).err()?;
-    tracing::warn!(?caller, "requests over the rate limit");
+    if access.said.first(&caller) {
+        tracing::warn!(?caller, "requests over the rate limit (its further refusals this minute are not logged)");
+    }
     Some(ApiError::TooManyRequests(wait).into_response())
 }
 
@@ -164,7 +180,7 @@ pub async fn gate(State(access): State<Access>, session: Session, mut req: Reque
         return next.run(req).await;
     }
     // Known when served with connect info (the binary); in-process tests have none.
-    let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| Caller::address(c.0.ip()));
+    let address = access.client(&req).map(Caller::address);
     let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let who = match bearer {
         Some(auth) => {
@@ -249,17 +265,21 @@ impl axum::extract::FromRef<AppState> for Access {
 /// success; on failure the same answer whether the user exists or not.
 pub async fn login(
     State(access): State<Access>,
-    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     session: Session,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
+    let client = access.proxies.client(peer.ip(), &headers);
     let Ok(Form(form)) = form else { return see_other(&format!("{}?failed=1", routes::LOGIN)) };
-    if let Err(wait) = access.logins.check(client.ip(), &form.username) {
-        tracing::warn!(client = %client.ip(), "login attempts over the limit");
+    if let Err(wait) = access.logins.check(client, &form.username) {
+        if access.said.first(&Caller::address(client)) {
+            tracing::warn!(client = %client, "login attempts over the limit (further ones this minute are not logged)");
+        }
         return ApiError::TooManyLogins(wait).into_response();
     }
     let failed = || see_other(&format!("{}?failed=1&next={}", routes::LOGIN, routes::query_value(local(&form.next))));
-    match access.accounts.login(&form.username, &form.password, &client.ip().to_string()).await {
+    match access.accounts.login(&form.username, &form.password, &client.to_string()).await {
         Ok(Some((user, key))) => {
             if let Err(e) = sessions::begin(&session, &user, &key).await {
                 tracing::error!("sessions: {e}");
@@ -269,8 +289,8 @@ pub async fn login(
             see_other(local(&form.next))
         }
         Ok(None) => {
-            access.logins.failed(client.ip(), &form.username);
-            tracing::warn!(client = %client.ip(), "a failed login");
+            access.logins.failed(client, &form.username);
+            tracing::warn!(client = %client, "a failed login");
             failed()
         }
         Err(e) => {

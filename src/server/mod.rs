@@ -7,6 +7,7 @@ pub mod api;
 pub mod app_state;
 pub mod auth;
 pub mod changes;
+pub mod client_address;
 pub mod error;
 pub mod events;
 pub mod health;

@@ -114,9 +114,45 @@ impl RateLimit {
     }
 }
 
+/// Whether a refusal is worth a log line: the first for each caller in a
+/// minute. A caller hammering a limit fills neither the log nor the disk;
+/// every refusal still counts in `ispbx_http_requests{status="429"}`.
+#[derive(Clone)]
+pub struct Said(Arc<DefaultKeyedRateLimiter<Caller>>);
+
+impl Default for Said {
+    fn default() -> Said {
+        Said(Arc::new(DefaultKeyedRateLimiter::dashmap(Quota::per_minute(NonZeroU32::MIN))))
+    }
+}
+
+impl std::fmt::Debug for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Said")
+    }
+}
+
+impl Said {
+    pub fn first(&self, caller: &Caller) -> bool {
+        if self.0.len() > FORGET_ABOVE {
+            self.0.retain_recent();
+        }
+        self.0.check_key(caller).is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_said_once_a_minute_per_caller() {
+        let said = Said::default();
+        let (a, b) = (Caller::Token("crm".into()), Caller::address([192, 0, 2, 7].into()));
+        assert!(said.first(&a));
+        assert!(!said.first(&a));
+        assert!(said.first(&b));
+    }
 
     #[test]
     fn rates_are_read_as_written() {

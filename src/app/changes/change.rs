@@ -7,7 +7,7 @@ use super::ResultBadge;
 use crate::app::change_fns::{get_change, RevertChange};
 use crate::app::live_feed::LiveFeed;
 use crate::app::widgets::ErrorPanel;
-use crate::model::{ChangeEntry, ChangePhase, ChangeView};
+use crate::model::{AuditKind, ChangeEntry, ChangePhase, ChangeView};
 use crate::routes;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -57,6 +57,9 @@ fn Change(id: i64) -> impl IntoView {
                     Ok(()) => view! {
                         {move || match data.get().flatten() {
                             Some(v) => {
+                                if v.entry.kind == AuditKind::Access {
+                                    return view! { <AccessPanel e=v.entry/> }.into_any();
+                                }
                                 let shown = password.get().or(v.password.clone());
                                 view! { <ChangePanel e=v.entry password=shown may_change=v.writes/> }.into_any()
                             }
@@ -114,6 +117,25 @@ fn Steps(e: ChangeEntry) -> impl IntoView {
         })
         .collect_view();
     view! { <ol class="steps" data-testid="steps" aria-live="polite">{items}</ol> }
+}
+
+/// A login, a logout, or a change to accounts or tokens: who, what, and
+/// from where (for logins); nothing was written to the PBX.
+#[component]
+fn AccessPanel(e: ChangeEntry) -> impl IntoView {
+    let from = if e.action.starts_with("login") { "From" } else { "Detail" };
+    view! {
+        <section class="panel" data-testid="change" data-id=e.id data-kind="access">
+            <h1>{format!("Access event #{} ", e.id)}<ResultBadge result=e.result.clone()/></h1>
+            <dl class="details">
+                <dt>"When"</dt><dd class="mono">{e.at.clone()}</dd>
+                <dt>"Who"</dt><dd>{e.actor.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"What"</dt><dd>{e.action.clone()}</dd>
+                <dt>"Summary"</dt><dd data-testid="lead">{e.summary.clone()}</dd>
+                {e.detail.clone().map(|d| view! { <dt>{from}</dt><dd class="mono" data-testid="detail">{d}</dd> })}
+            </dl>
+        </section>
+    }
 }
 
 #[component]

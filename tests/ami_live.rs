@@ -8,6 +8,7 @@ use ispbx::ami::client::{md5_key, ClientOptions, LoginAuth};
 use ispbx::ami::supervisor::{self, SupervisorOptions, Update};
 use ispbx::ami::types::endpoint_of_channel;
 use ispbx::ami::{Action, AmiClient, AmiError, Credentials, Events, Message};
+use ispbx::pbx::apply::AmiLink;
 use ispbx::pjsip::PjsipConfig;
 use ispbx::simulator::Simulator;
 use std::sync::Arc;
@@ -144,12 +145,16 @@ async fn the_supervisor_follows_events_and_survives_an_asterisk_restart() {
     o.backoff_min = Duration::from_millis(20);
     o.backoff_max = Duration::from_millis(200);
     o.publish_every = Duration::from_millis(10);
+    // What a change is applied over: the supervisor's connection, as it is.
+    let link = AmiLink::follow(o.session.subscribe());
     let (tx, mut rx) = mpsc::unbounded_channel();
     let supervisor = tokio::spawn(supervisor::run(o, move |u| {
         let _ = tx.send(u);
     }));
 
     let first = next_update(&mut rx, "first resync", |u| matches!(u, Update::Connected(_))).await;
+    let on_first = link.now().expect("the supervisor's connection");
+    assert!(!on_first.is_closed());
     let Update::Connected(state) = first else { unreachable!() };
     assert_eq!(state.endpoints.len(), 14);
     // One resync is three list actions, then one PJSIPShowEndpoint for each
@@ -179,6 +184,12 @@ async fn the_supervisor_follows_events_and_survives_an_asterisk_restart() {
     pbx.stop.cancel();
     let down = next_update(&mut rx, "disconnection", |u| matches!(u, Update::Disconnected(_))).await;
     assert!(matches!(&down, Update::Disconnected(why) if !why.is_empty()), "{down:?}");
+    // A change caught halfway (its undo) waits for the next connection.
+    assert!(link.now().is_none() && on_first.is_closed());
+    let next = tokio::spawn({
+        let link = link.clone();
+        async move { link.up(WAIT).await }
+    });
 
     // It comes back on the same port (astdb keeps 1003's registration) and
     // a phone registered meanwhile: the supervisor reconnects and resyncs.
@@ -186,6 +197,8 @@ async fn the_supervisor_follows_events_and_survives_an_asterisk_restart() {
     let _pbx = Pbx::start(sim.clone(), &addr).await;
     let back = next_update(&mut rx, "reconnected", |u| matches!(u, Update::Connected(_))).await;
     assert!(online(&back, "1003") && online(&back, "1005"), "{back:?}");
+    let next = next.await.unwrap().expect("the connection made after the restart");
+    assert!(next.action(Action::new("Ping")).await.unwrap().is_success());
 
     supervisor.abort();
 }

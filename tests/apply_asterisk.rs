@@ -10,7 +10,7 @@ mod common;
 use common::asterisk::{self, Asterisk};
 use ispbx::ami::client::ClientOptions;
 use ispbx::ami::{AmiClient, Credentials, Events};
-use ispbx::pbx::apply::{ApplyError, Applier, Phase, Plan};
+use ispbx::pbx::apply::{AmiLink, ApplyError, Applier, Phase, Plan};
 use ispbx::pjsip::edit::{Change, Target};
 use ispbx::pjsip::store::Store;
 use std::sync::Mutex;
@@ -48,7 +48,7 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
 
     // A new extension: written, reloaded, and Asterisk holds all three objects.
     let create = Change::CreateTrio { name: "1077".into(), template: "phone".into(), password: "Applied-1077-secret".into() };
-    let applied = applier.apply(Some(client.clone()), Plan::Edit(vec![create]), None, &progress).await.expect("the trio is applied");
+    let applied = applier.apply(AmiLink::fixed(Some(client.clone())), Plan::Edit(vec![create]), None, &progress).await.expect("the trio is applied");
     assert_eq!(*phases.lock().unwrap(), [Phase::Validating, Phase::Writing, Phase::Reloading, Phase::Verifying, Phase::Done]);
     for kind in ["endpoint", "aor", "auth"] {
         assert!(
@@ -62,7 +62,7 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
 
     // A codec change, compared with what PJSIPShowEndpoint says.
     let set = Change::Set { target: endpoint("1077"), key: "allow".into(), value: "g722,ulaw".into() };
-    let applied = applier.apply(Some(client.clone()), Plan::Edit(vec![set]), Some(&applied.version), &|_| {}).await.expect("allow is applied");
+    let applied = applier.apply(AmiLink::fixed(Some(client.clone())), Plan::Edit(vec![set]), Some(&applied.version), &|_| {}).await.expect("allow is applied");
     let allow = applied.verification.checks.iter().find(|c| c.option.as_deref() == Some("allow")).expect("allow compared");
     assert!(allow.ok && allow.found == "g722,ulaw", "{allow:?}");
     assert!(ast.cli("pjsip show endpoint 1077").contains("(g722|ulaw)"));
@@ -70,24 +70,24 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
     // A version that is no longer the config's: refused, nothing written.
     let before = files(&ast);
     let stale = Change::Set { target: endpoint("1077"), key: "context".into(), value: "vip".into() };
-    let err = applier.apply(Some(client.clone()), Plan::Edit(vec![stale.clone()]), Some("0123456789abcdef0123456789abcdef"), &|_| {}).await.unwrap_err();
+    let err = applier.apply(AmiLink::fixed(Some(client.clone())), Plan::Edit(vec![stale.clone()]), Some("0123456789abcdef0123456789abcdef"), &|_| {}).await.unwrap_err();
     assert!(matches!(err, ApplyError::VersionMismatch { .. }), "{err}");
     assert_eq!(files(&ast), before);
 
     // An invalid value: refused before anything is written.
     let bad = Change::Set { target: endpoint("1077"), key: "max_audio_streams".into(), value: "lots".into() };
-    let err = applier.apply(Some(client.clone()), Plan::Edit(vec![bad]), None, &|_| {}).await.unwrap_err();
+    let err = applier.apply(AmiLink::fixed(Some(client.clone())), Plan::Edit(vec![bad]), None, &|_| {}).await.unwrap_err();
     assert!(matches!(err, ApplyError::Refused(_)), "{err}");
     assert_eq!(files(&ast), before);
 
     // AMI down: refused, nothing written.
-    let err = applier.apply(None, Plan::Edit(vec![stale]), None, &|_| {}).await.unwrap_err();
+    let err = applier.apply(AmiLink::fixed(None), Plan::Edit(vec![stale]), None, &|_| {}).await.unwrap_err();
     assert!(matches!(err, ApplyError::AmiDown(_)), "{err}");
     assert_eq!(files(&ast), before);
 
     // A transport: refused by default, with the reason.
     let transport = Change::Set { target: Target::new("transport-udp", Some("transport")), key: "tos".into(), value: "cs3".into() };
-    let err = applier.apply(Some(client.clone()), Plan::Edit(vec![transport]), None, &|_| {}).await.unwrap_err();
+    let err = applier.apply(AmiLink::fixed(Some(client.clone())), Plan::Edit(vec![transport]), None, &|_| {}).await.unwrap_err();
     assert!(matches!(err, ApplyError::Transport(_)) && err.to_string().contains("#436"), "{err}");
     assert_eq!(files(&ast), before);
 
@@ -96,7 +96,7 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
     // holds 1001 again.
     let refused = Change::Set { target: endpoint("1001"), key: "dtls_cert_file".into(), value: "/nonexistent/ispbx-test.pem".into() };
     phases.lock().unwrap().clear();
-    let err = applier.apply(Some(client.clone()), Plan::Edit(vec![refused]), None, &progress).await.unwrap_err();
+    let err = applier.apply(AmiLink::fixed(Some(client.clone())), Plan::Edit(vec![refused]), None, &progress).await.unwrap_err();
     let ApplyError::RolledBack { why, .. } = &err else { panic!("not rolled back: {err}") };
     assert!(why.contains("endpoint 1001"), "{why}");
     assert_eq!(phases.lock().unwrap().last(), Some(&Phase::RollingBack));
@@ -105,7 +105,7 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
 
     // Deleting the extension: gone from Asterisk.
     let delete = Change::Delete { target: endpoint("1077"), trio: true, force: false };
-    let applied = applier.apply(Some(client.clone()), Plan::Edit(vec![delete]), None, &|_| {}).await.expect("the trio is deleted");
+    let applied = applier.apply(AmiLink::fixed(Some(client.clone())), Plan::Edit(vec![delete]), None, &|_| {}).await.expect("the trio is deleted");
     assert!(applied.verification.ok(), "{:?}", applied.verification);
     assert!(!ast.cli("pjsip show endpoints").contains(" 1077"), "{}", ast.cli("pjsip show endpoints"));
 }

@@ -201,6 +201,11 @@ impl AmiClient {
         ))
     }
 
+    /// Whether the connection has ended: every action would fail with `Closed`.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     async fn call(&self, action: Action, list: bool) -> Result<Reply, AmiError> {
         self.call_within(action, list, self.timeout).await
     }

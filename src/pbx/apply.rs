@@ -160,6 +160,44 @@ impl std::fmt::Display for Timings {
 /// deadlocked PJSIP (asterisk/asterisk#436).
 const UNRELOADABLE: [&str; 1] = ["transport"];
 
+/// Asterisk as a change reaches it: the connection the AMI supervisor has
+/// now and, should it drop halfway through a change, the one it makes next.
+/// An undo must still reach Asterisk to reload the files it put back.
+#[derive(Clone, Debug)]
+pub struct AmiLink(tokio::sync::watch::Receiver<Option<AmiClient>>);
+
+/// How long an undo waits for the supervisor to reconnect.
+const RECONNECT_FOR_UNDO: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl AmiLink {
+    /// Following the supervisor's connection ([`crate::pbx::Live::session`]).
+    pub fn follow(session: tokio::sync::watch::Receiver<Option<AmiClient>>) -> AmiLink {
+        AmiLink(session)
+    }
+
+    /// Only this connection, or none (a test, a one-off command).
+    pub fn fixed(client: Option<AmiClient>) -> AmiLink {
+        AmiLink(tokio::sync::watch::channel(client).1)
+    }
+
+    /// The connection now, if it is up.
+    pub fn now(&self) -> Option<AmiClient> {
+        self.0.borrow().clone().filter(|c| !c.is_closed())
+    }
+
+    /// A connection that is up, waiting up to `within` for one.
+    pub async fn up(&self, within: std::time::Duration) -> Option<AmiClient> {
+        if let Some(c) = self.now() {
+            return Some(c);
+        }
+        let mut session = self.0.clone();
+        let found = tokio::time::timeout(within, async {
+            session.wait_for(|c| c.as_ref().is_some_and(|c| !c.is_closed())).await.ok().and_then(|c| c.clone())
+        });
+        found.await.ok().flatten()
+    }
+}
+
 impl Applier {
     pub fn new(root: impl Into<PathBuf>, store: Store) -> Self {
         Applier { root: root.into(), store, turn: tokio::sync::Mutex::new(()) }
@@ -170,7 +208,7 @@ impl Applier {
     /// each phase as it starts.
     pub async fn apply(
         &self,
-        ami: Option<AmiClient>,
+        ami: AmiLink,
         plan: Plan,
         if_match: Option<&str>,
         progress: &(dyn Fn(Phase) + Sync),
@@ -223,7 +261,7 @@ impl Applier {
                 verification: Verification::default(),
             });
         }
-        let client = ami.ok_or_else(|| ApplyError::AmiDown("not connected".into()))?;
+        let client = ami.now().ok_or_else(|| ApplyError::AmiDown("not connected".into()))?;
         took.mark("validate");
 
         // What Asterisk holds now is asked while the files are written: the
@@ -272,7 +310,7 @@ impl Applier {
                 };
                 progress(Phase::RollingBack);
                 let after = edited.reread(&base);
-                self.undo(&client, after, &edited.files, &held).await.map_err(|undo| ApplyError::RollbackFailed { why: why.clone(), undo })?;
+                self.undo(&ami, after, &edited.files, &held).await.map_err(|undo| ApplyError::RollbackFailed { why: why.clone(), undo })?;
                 return Err(ApplyError::RolledBack { why, verification: outcome.unwrap_or_default(), diff });
             }
         };
@@ -292,10 +330,17 @@ impl Applier {
 
     /// Puts the previous bytes back, reloads, and checks that Asterisk holds
     /// what it held before.
-    async fn undo(&self, client: &AmiClient, written: PjsipConfig, files: &[FileChange], before: &Held) -> Result<(), String> {
+    /// The connection the change began on may have dropped (Asterisk
+    /// restarting under it): the files go back first, which needs no
+    /// Asterisk, then the reload goes over whatever connection is up.
+    async fn undo(&self, ami: &AmiLink, written: PjsipConfig, files: &[FileChange], before: &Held) -> Result<(), String> {
         let back = reversed(files);
         let store = self.store.clone();
         blocking(move || store.write(&written, &back)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        let client = ami.up(RECONNECT_FOR_UNDO).await.ok_or_else(|| {
+            format!("the previous files are back, but Asterisk could not be reached within {} s to reload them", RECONNECT_FOR_UNDO.as_secs())
+        })?;
+        let client = &client;
         reload(client).await.map_err(|e| format!("the previous files are back, but reloading them failed: {e}"))?;
         let now = held(client, &before.kinds()).await.map_err(|e| format!("the previous files are back and reloaded, but Asterisk could not be asked what it holds: {e}"))?;
         if now != *before {

@@ -69,10 +69,6 @@ impl Live {
         self.session.clone()
     }
 
-    /// The AMI connection, while there is one: what a change is applied over.
-    pub fn ami(&self) -> Option<AmiClient> {
-        self.session.borrow().clone()
-    }
 
     /// What the supervisor feeding this counts: give it to its options.
     pub fn stats(&self) -> Arc<crate::ami::supervisor::SupervisorStats> {

@@ -196,7 +196,7 @@ impl Pbx {
     /// [`Pbx::submit`], keeping `password` for [`Pbx::reveal`].
     async fn submit_keeping(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>, password: Option<String>) -> Result<Submitted, apply::ApplyError> {
         let writes = self.writes.clone().ok_or(apply::ApplyError::WritesOff)?;
-        let (ami, config, progress) = (self.live.ami(), self.config.clone(), self.progress.clone());
+        let (ami, config, progress) = (apply::AmiLink::follow(self.live.session().subscribe()), self.config.clone(), self.progress.clone());
         let entry = audit::Asked {
             action: asked.action,
             endpoint: asked.endpoint,

@@ -134,21 +134,30 @@ impl Store {
             return Err(e);
         }
         observe(Step::Journaled, root);
-        for (tmp, target) in &pending {
+        // All or none: what was renamed is put back from the bytes it had
+        // when a later rename, or making the renames durable, fails. A
+        // change reported as not written must not be on disk for the next
+        // reload (anyone's) to load unchecked.
+        let undo = |renamed: usize, e: StoreError| {
+            for ((_, done), c) in pending.iter().zip(changes).take(renamed) {
+                let _ = prepare(done, &c.before, &mut |_, _| {}).and_then(|t| fs::rename(&t, done).map_err(io("restore", done)));
+            }
+            let _ = sync_dirs(&targets);
+            for (t, _) in &pending {
+                let _ = fs::remove_file(t);
+            }
+            let _ = fs::remove_file(&journal);
+            e
+        };
+        for (i, (tmp, target)) in pending.iter().enumerate() {
             if let Err(e) = fs::rename(tmp, target) {
-                // Undo what was renamed, from the bytes it had: all or none.
-                for ((_, done), c) in pending.iter().zip(changes).take_while(|((t, _), _)| t != tmp) {
-                    let _ = prepare(done, &c.before, &mut |_, _| {}).and_then(|t| fs::rename(&t, done).map_err(io("restore", done)));
-                }
-                for (t, _) in &pending {
-                    let _ = fs::remove_file(t);
-                }
-                let _ = fs::remove_file(&journal);
-                return Err(io("rename over", target)(e));
+                return Err(undo(i, io("rename over", target)(e)));
             }
             observe(Step::Renamed, target);
         }
-        sync_dirs(&targets)?;
+        if let Err(e) = sync_dirs(&targets) {
+            return Err(undo(pending.len(), e));
+        }
         observe(Step::DirSynced, root);
         let _ = fs::remove_file(&journal);
         Ok(Written { files: changes.iter().map(|c| c.path.clone()).collect(), backups, version: Version::of_with(base, changes) })

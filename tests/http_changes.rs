@@ -23,17 +23,20 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// `ispbx serve` on `dir` with no AMI user, writes as `writes` says, and an
 /// admin token for it.
 fn serve(dir: &Path, writes: &str, state: &Path) -> (Proc, String, String) {
+    serve_with(dir, writes, state, &[])
+}
+
+fn serve_with(dir: &Path, writes: &str, state: &Path, extra: &[(&str, &str)]) -> (Proc, String, String) {
     let token = common::admin_token(state);
     let conf = dir.join("pjsip.conf");
-    let proc = Proc::spawn(
-        &["serve"],
-        &[
-            ("ISPBX_LISTEN", "127.0.0.1:0"),
-            ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
-            ("ISPBX_WRITES", writes),
-            ("ISPBX_STATE_DIR", state.to_str().unwrap()),
-        ],
-    );
+    let mut env = vec![
+        ("ISPBX_LISTEN", "127.0.0.1:0"),
+        ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
+        ("ISPBX_WRITES", writes),
+        ("ISPBX_STATE_DIR", state.to_str().unwrap()),
+    ];
+    env.extend_from_slice(extra);
+    let proc = Proc::spawn(&["serve"], &env);
     let rest = proc.wait_for("listening on http://");
     (proc, rest.split_whitespace().next().unwrap().to_string(), token)
 }
@@ -135,6 +138,30 @@ fn every_refusal_has_its_status_and_writes_nothing() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(!r.text().contains("Preview-Secret-99") && r.text().contains("password=********"), "{}", r.text());
     assert!(!proc.log().contains("Preview-Secret-99"));
+}
+
+/// Without `If-Match`, an aor is changed on the config its endpoint was
+/// read from: the endpoint may name another one in the files by now.
+#[test]
+fn an_aor_changed_without_a_version_is_changed_on_the_config_it_was_found_in() {
+    let dir = common::config_copy();
+    let state = tempfile::tempdir().unwrap();
+    // The files are not looked at again during the test: what is served stays as it was read.
+    let (_proc, addr, token) = serve_with(dir.path(), "on", state.path(), &[("ISPBX_CONFIG_POLL_MS", "3600000")]);
+    assert_eq!(get(&addr, "/endpoints/1001/config").status, 200);
+    // An admin's editor changes pjsip.conf behind the server's back.
+    let conf = dir.path().join("pjsip.conf");
+    let mut text = std::fs::read(&conf).unwrap();
+    text.extend_from_slice(b"\n; edited by hand\n");
+    std::fs::write(&conf, &text).unwrap();
+    let before = files(dir.path());
+    let r = send(&addr, &token, "PATCH", "/endpoints/1001/config", &[], r#"{"object": "aor", "set": {"max_contacts": 3}}"#);
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(detail(&r).contains("version"), "{}", r.text());
+    assert_eq!(files(dir.path()), before);
+    // The endpoint's own options name no other object: nothing to pin (and no AMI here).
+    let r = send(&addr, &token, "PATCH", "/endpoints/1001/config", &[], r#"{"set": {"context": "vip"}}"#);
+    assert_eq!(r.status, 503, "{}", r.text());
 }
 
 fn form(addr: &str, token: &str, server_fn: &str, body: &str) -> Reply {

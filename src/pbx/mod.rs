@@ -324,8 +324,23 @@ impl Pbx {
         unset: &[String],
         scope: crate::pjsip::edit::Scope,
     ) -> Result<Vec<crate::pjsip::edit::Change>, apply::ApplyError> {
+        self.pinned_endpoint_changes(extension, part, set, unset, scope).map(|(changes, _)| changes)
+    }
+
+    /// [`Pbx::endpoint_changes`], with the version of the config the aor or
+    /// auth was found in: a change made without a version of its own must
+    /// be applied on that one, or the endpoint may name another by then.
+    pub fn pinned_endpoint_changes(
+        &self,
+        extension: &str,
+        part: EndpointPart,
+        set: &[(String, String)],
+        unset: &[String],
+        scope: crate::pjsip::edit::Scope,
+    ) -> Result<(Vec<crate::pjsip::edit::Change>, Option<String>), apply::ApplyError> {
         use crate::pjsip::edit::{Change, Target};
         let snapshot = self.snapshot();
+        let pinned = (part != EndpointPart::Endpoint).then(|| snapshot.config_version().map(str::to_string)).flatten();
         let cfg = snapshot.config().map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
         let Some(endpoint) = cfg.object("endpoint", extension) else {
             return Err(apply::ApplyError::NoEndpoint);
@@ -360,7 +375,7 @@ impl Pbx {
         if out.is_empty() {
             return Err(apply::ApplyError::Invalid("nothing to change: give options in `set` or `unset`".into()));
         }
-        Ok(out)
+        Ok((out, pinned))
     }
 
     /// Notified at each new live snapshot.

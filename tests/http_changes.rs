@@ -164,6 +164,14 @@ fn an_aor_changed_without_a_version_is_changed_on_the_config_it_was_found_in() {
     assert_eq!(r.status, 503, "{}", r.text());
 }
 
+/// The refusal a no-JavaScript post was sent back with (`__err`), as Leptos reads it.
+fn refusal_in(location: &str) -> String {
+    use base64::Engine as _;
+    let err = location.split("__err=").nth(1).expect("an __err").split('&').next().unwrap();
+    let err = percent_encoding::percent_decode_str(err).decode_utf8().unwrap();
+    String::from_utf8(base64::engine::general_purpose::URL_SAFE.decode(err.as_bytes()).unwrap()).unwrap()
+}
+
 fn form(addr: &str, token: &str, server_fn: &str, body: &str) -> Reply {
     let bearer = format!("Bearer {token}");
     let headers = [
@@ -215,20 +223,33 @@ fn the_dashboards_forms_start_a_change_and_its_page_follows_it() {
     assert_eq!(get(&addr, "/changes").json()["changes"][0]["id"], id);
     assert_eq!(request(&addr, "GET", "/changes/999", &[("Accept", "text/html")]).status, 404);
 
-    // Arguments the dashboard never sends are the client's mistake: 400s.
+    // Arguments the dashboard never sends are the client's mistake. A form
+    // posted without JavaScript gets them on the page it came from, in place.
     for (body, says) in [
         (format!("extension=1001&object=trunk&option=context&value=vip&version={version}"), "object"),
         (format!("extension=1001&object=auth&option=password&value=Form-Secret-77&version={version}"), "secret"),
         (format!("extension=1001&object=endpoint&option=context&version={version}&scope=everywhere"), "scope"),
     ] {
         let r = form(&addr, &token, "apply_option", &body);
-        assert_eq!(r.status, 400, "{body}: {}", r.text());
-        assert!(r.text().contains(says), "{body}: {}", r.text());
+        assert_eq!(r.status, 303, "{body}: {}", r.text());
+        let back = r.header("location").expect("back to the page").to_string();
+        assert!(back.starts_with("/endpoints/1001/edit?__path=%2Fapi%2Fapply_option&__err="), "{back}");
+        assert!(refusal_in(&back).contains(says), "{body}: {back}");
+        assert!(!back.contains("Form-Secret-77"));
     }
+    // That page shows it where the apply button is.
+    let back = form(&addr, &token, "apply_option", &format!("extension=1001&object=trunk&option=context&value=vip&version={version}"));
+    let edit = back.header("location").unwrap().replace("/endpoints/1001/edit?", "/endpoints/1001/edit?object=endpoint&option=context&value=vip&");
+    let page = request(&addr, "GET", &edit, &[("Accept", "text/html"), ("Authorization", &format!("Bearer {token}"))]);
+    assert_eq!(page.status, 200, "{}", page.text());
+    let shown = page.text();
+    assert!(shown.contains("role=\"alert\"") && shown.contains("trunk"), "{shown}");
     let bearer = format!("Bearer {token}");
     let r = request_with_body(&addr, "POST", "/api/apply_option", &[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("Authorization", &bearer)], b"extension=1001");
     assert_eq!(r.status, 400, "{}", r.text());
-    assert_eq!(form(&addr, &token, "revert_change", "id=999").status, 404);
+    let r = form(&addr, &token, "revert_change", "id=999");
+    assert_eq!(r.status, 303);
+    assert!(refusal_in(r.header("location").unwrap()).contains("not found"), "{:?}", r.header("location"));
     assert_eq!(files(dir.path()), before);
     assert!(!proc.log().contains("Form-Secret-77"));
 }

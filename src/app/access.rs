@@ -6,17 +6,10 @@
 use super::access_fns::{
     get_access, AddAccount, CreateApiToken, RemoveAccount, RevokeApiToken, SetAccountPassword, SetAccountRole,
 };
+use crate::app::widgets::refusal_text as said;
 use crate::model::{AccessOverview, Account, ApiToken, Role};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-
-/// A refusal as the server worded it.
-fn said(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
 
 fn when(at: &str) -> String {
     at.replace('T', " ").trim_end_matches('Z').to_string()

@@ -73,6 +73,21 @@ pub fn not_found_status() {
     }
 }
 
+/// What the server said when it refused: its words, without the framework's preamble.
+pub fn refusal_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A server function's refusal, shown where the form that asked is (also
+/// when the form was posted without JavaScript and sent back with it).
+#[component]
+pub fn Refusal(error: ServerFnError) -> impl IntoView {
+    view! { <p class="banner banner-error" role="alert">{refusal_text(&error)}</p> }
+}
+
 #[component]
 pub fn ErrorPanel(message: String) -> impl IntoView {
     view! {

@@ -97,7 +97,7 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
             .option_layer(cors)
             .layer(CompressionLayer::new())
             .layer(axum::middleware::from_fn(move |req, next| {
-                server_fn_status::bad_arguments_are_400(server_fns.clone(), req, next)
+                server_fn_status::server_fn_answers(server_fns.clone(), req, next)
             }))
             .layer(axum::middleware::from_fn(move |req, next| timeout(limit, req, next)))
             .layer(SetResponseHeaderLayer::if_not_present(

@@ -6,7 +6,7 @@
 use super::ResultBadge;
 use crate::app::change_fns::{get_change, RevertChange};
 use crate::app::live_feed::LiveFeed;
-use crate::app::widgets::ErrorPanel;
+use crate::app::widgets::{ErrorPanel, Refusal};
 use crate::model::{AuditKind, ChangeEntry, ChangePhase, ChangeView};
 use crate::routes;
 use leptos::form::ActionForm;
@@ -146,7 +146,7 @@ fn ChangePanel(e: ChangeEntry, password: Option<String>, may_change: bool) -> im
     let refresh = running.then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="1">"#></noscript> });
     let revert = ServerAction::<RevertChange>::new();
     let pending = revert.pending();
-    let failed = move || revert.value().get().and_then(Result::err).map(|e| view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> });
+    let failed = move || revert.value().get().and_then(Result::err).map(|error| view! { <Refusal error/> });
     let can_revert = may_change && e.result == "applied" && e.version_after.is_some() && !e.diff.is_empty() && e.action != "revert";
     let revert_form = can_revert.then(|| {
         view! {

@@ -3,6 +3,7 @@
 
 use super::checked::{CheckedChange, Refused};
 use crate::app::change_fns::{review_delete, DeleteExtension};
+use crate::app::widgets::Refusal;
 use crate::routes;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -25,7 +26,7 @@ pub fn DeletePage() -> impl IntoView {
 fn Delete(extension: String, review: Result<crate::app::change_fns::Review, ServerFnError>) -> impl IntoView {
     let delete = ServerAction::<DeleteExtension>::new();
     let pending = delete.pending();
-    let failed = move || delete.value().get().and_then(Result::err).map(|e| view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> });
+    let failed = move || delete.value().get().and_then(Result::err).map(|error| view! { <Refusal error/> });
     let body = match review.map_err(|e| e.to_string()).and_then(|r| r) {
         Err(why) => view! { <Refused id="delete-error".to_string() why/> }.into_any(),
         Ok(r) => {

@@ -4,6 +4,7 @@
 
 use super::checked::{CheckedChange, Refused};
 use crate::app::change_fns::{extension_templates, review_new_extension, CreateExtension};
+use crate::app::widgets::Refusal;
 use crate::routes;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -60,7 +61,7 @@ fn NewExtension(
     };
     let create = ServerAction::<CreateExtension>::new();
     let pending = create.pending();
-    let failed = move || create.value().get().and_then(Result::err).map(|e| view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> });
+    let failed = move || create.value().get().and_then(Result::err).map(|error| view! { <Refusal error/> });
     let invalid = refused.is_some().then_some("true");
     let apply_form = checked.clone().map(|r| {
         let (ext, tpl) = (extension.clone(), template.clone());

@@ -5,6 +5,7 @@
 use super::checked::{CheckedChange, Refused};
 use super::value_input::{FieldHelp, ValueInput};
 use crate::app::change_fns::{field_of_option, review_option, ApplyOption};
+use crate::app::widgets::Refusal;
 use crate::routes;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -93,7 +94,7 @@ fn Review(
     let unknown = field.is_none().then(|| format!("{} is not an option Asterisk 22 knows for an {}.", a.option, a.object));
     let apply = ServerAction::<ApplyOption>::new();
     let pending = apply.pending();
-    let failed = move || apply.value().get().and_then(Result::err).map(|e| view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> });
+    let failed = move || apply.value().get().and_then(Result::err).map(|error| view! { <Refusal error/> });
     let apply_form = checked.clone().map(|r| {
         let a = a.clone();
         view! {

@@ -424,7 +424,8 @@ pub struct ServeArgs {
 
     /// Reverse proxies (addresses or networks, comma-separated) whose
     /// X-Forwarded-For names the client, for the login and request limits
-    /// and the audit log. Anyone else's X-Forwarded-For is ignored.
+    /// and the audit log. Anyone else's X-Forwarded-For is ignored; every
+    /// host of a network named is believed, so name the proxies themselves.
     #[arg(long = "trusted-proxy", env = "ISPBX_TRUSTED_PROXIES", value_delimiter = ',', value_parser = trusted_proxy, value_name = "ADDRESS|NETWORK")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 

@@ -120,10 +120,12 @@ async fn serve(args: ServeArgs) -> ExitCode {
         ),
     };
     let (live, publisher) = Live::new(initial);
+    let mut ami_dial = None;
     if let (Some(user), Some(secret)) = (&args.ami_username, &secret) {
         use ispbx::ami::{client::ClientOptions, supervisor, Credentials};
         let mut client = ClientOptions::new(args.ami_addr.clone(), Credentials::new(user.clone(), secret.0.clone()));
         client.auth = args.ami_auth.into();
+        ami_dial = Some(client.clone());
         let mut options = supervisor::SupervisorOptions::new(client);
         options.stats = live.stats();
         options.session = live.session();
@@ -173,6 +175,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
     if args.writes {
         tracing::info!(state_dir = %state_dir.display(), "writes are on: changes are verified on Asterisk or undone");
         pbx = pbx.with_writes(ispbx::pjsip::store::Store::new(state_dir.clone()), audit);
+        if let Some(dial) = ami_dial {
+            pbx = pbx.with_ami_dial(dial);
+        }
     }
     let sessions = match ispbx::server::auth::sessions(db, tls.is_some()).await {
         Ok(s) => s,
@@ -198,6 +203,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         rate: args.rate_limit.0.map(ispbx::server::rate_limit::RateLimit::new),
         proxies: ispbx::server::client_address::TrustedProxies::new(args.trusted_proxies.clone()),
         said: Default::default(),
+        said_logins: Default::default(),
     };
     let state = AppState::new(leptos_options, pbx, access);
     let streams = state.stopping.clone();

@@ -57,6 +57,16 @@ pub const HANDLED: [&str; 1] = [LOGIN];
 /// `#` or spaces stays one path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
+/// Only a path of this server: never `//host`, `/\\host` or `https://…`
+/// (where a login or a refused form sends the browser next).
+pub fn local(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        ROOT
+    }
+}
+
 /// `/endpoints/{name}`, the name percent-encoded, for links.
 pub fn endpoint_href(name: &str) -> String {
     with_extension(ENDPOINT, name)
@@ -152,6 +162,14 @@ mod tests {
             let rest = m.matched().to_string();
             (rest, m.params().into_iter().map(|(k, v)| (k.to_string(), v)).collect())
         })
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local("/endpoints/1001"), "/endpoints/1001");
+        for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example", "", "endpoints"] {
+            assert_eq!(local(bad), "/", "{bad}");
+        }
     }
 
     #[test]

@@ -58,6 +58,11 @@ mod on_server {
     /// A new password ends every session of its account; the admin who set
     /// their own stays signed in on the session that set it.
     pub async fn keep_signed_in(name: &str, key: &crate::pbx::accounts::SessionKey) {
+        // Only a session that is the one asking: a token's request may carry
+        // an old cookie, which must stay ended.
+        if !identity().is_some_and(|i| i.via == "session" && i.name == name) {
+            return;
+        }
         let session = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<tower_sessions::Session>().cloned());
         if let Some(session) = session {
             if let Err(e) = crate::pbx::sessions::rekey(&session, name, key).await {

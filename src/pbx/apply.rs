@@ -9,7 +9,7 @@
 //! One place for the API, the dashboard and the command line. Changes are
 //! taken one at a time (and the store's lock keeps other writers out).
 
-use crate::ami::client::AmiClient;
+use crate::ami::client::{AmiClient, ClientOptions};
 use crate::ami::message::{Action, Message};
 use crate::ami::AmiError;
 use crate::pjsip::edit::{self, Change, EditError, Edited, FileChange};
@@ -163,8 +163,17 @@ const UNRELOADABLE: [&str; 1] = ["transport"];
 /// Asterisk as a change reaches it: the connection the AMI supervisor has
 /// now and, should it drop halfway through a change, the one it makes next.
 /// An undo must still reach Asterisk to reload the files it put back.
+///
+/// When it may dial, a change opens a connection of its own, without
+/// events: its lists then neither queue behind the resync the supervisor
+/// makes after each reload nor share a socket with the events a reload of
+/// thousands of endpoints sets off. The supervisor's connection says whether
+/// Asterisk is up, and stands in when a connection of its own cannot be had.
 #[derive(Clone, Debug)]
-pub struct AmiLink(tokio::sync::watch::Receiver<Option<AmiClient>>);
+pub struct AmiLink {
+    session: tokio::sync::watch::Receiver<Option<AmiClient>>,
+    dial: Option<Arc<ClientOptions>>,
+}
 
 /// How long an undo waits for the supervisor to reconnect.
 const RECONNECT_FOR_UNDO: std::time::Duration = std::time::Duration::from_secs(60);
@@ -172,29 +181,51 @@ const RECONNECT_FOR_UNDO: std::time::Duration = std::time::Duration::from_secs(6
 impl AmiLink {
     /// Following the supervisor's connection ([`crate::pbx::Live::session`]).
     pub fn follow(session: tokio::sync::watch::Receiver<Option<AmiClient>>) -> AmiLink {
-        AmiLink(session)
+        AmiLink { session, dial: None }
     }
 
     /// Only this connection, or none (a test, a one-off command).
     pub fn fixed(client: Option<AmiClient>) -> AmiLink {
-        AmiLink(tokio::sync::watch::channel(client).1)
+        AmiLink::follow(tokio::sync::watch::channel(client).1)
     }
 
-    /// The connection now, if it is up.
+    /// Each change opens a connection of its own with `options` (logged in
+    /// without events, whatever they say).
+    pub fn dialing(mut self, options: Option<ClientOptions>) -> AmiLink {
+        self.dial = options.map(|o| Arc::new(ClientOptions { events: false, ..o }));
+        self
+    }
+
+    /// The supervisor's connection now, if it is up.
     pub fn now(&self) -> Option<AmiClient> {
-        self.0.borrow().clone().filter(|c| !c.is_closed())
+        self.session.borrow().clone().filter(|c| !c.is_closed())
     }
 
-    /// A connection that is up, waiting up to `within` for one.
+    /// A connection that is up, waiting up to `within` for the supervisor to have one.
     pub async fn up(&self, within: std::time::Duration) -> Option<AmiClient> {
-        if let Some(c) = self.now() {
-            return Some(c);
+        let supervisors = match self.now() {
+            Some(c) => c,
+            None => {
+                let mut session = self.session.clone();
+                let found = tokio::time::timeout(within, async {
+                    session.wait_for(|c| c.as_ref().is_some_and(|c| !c.is_closed())).await.ok().and_then(|c| c.clone())
+                });
+                found.await.ok().flatten()?
+            }
+        };
+        Some(self.own_or(supervisors).await)
+    }
+
+    /// A connection of the change's own when it may dial one, else `supervisors`.
+    async fn own_or(&self, supervisors: AmiClient) -> AmiClient {
+        let Some(options) = &self.dial else { return supervisors };
+        match AmiClient::connect(options).await {
+            Ok((own, _no_events)) => own,
+            Err(e) => {
+                tracing::warn!("a change's own AMI connection could not be opened ({e}): it goes over the supervisor's");
+                supervisors
+            }
         }
-        let mut session = self.0.clone();
-        let found = tokio::time::timeout(within, async {
-            session.wait_for(|c| c.as_ref().is_some_and(|c| !c.is_closed())).await.ok().and_then(|c| c.clone())
-        });
-        found.await.ok().flatten()
     }
 }
 
@@ -217,14 +248,20 @@ impl Applier {
         let mut took = Timings::default();
         progress(Phase::Validating);
         let root = self.root.clone();
-        let asked = asked_of(&plan);
-        let (cfg, edited) = blocking(move || {
+        let (cfg, edited, asked) = blocking(move || {
             let cfg = PjsipConfig::load(&root);
-            let edited = match plan {
-                Plan::Edit(changes) => edit::edit(&cfg, &changes).map_err(ApplyError::from),
-                Plan::Restore(backups) => restored(&cfg, &backups),
+            let (edited, asked) = match plan {
+                Plan::Edit(changes) => (edit::edit(&cfg, &changes).map_err(ApplyError::from), asked_of(&changes)),
+                Plan::OfEndpoint { extension, part, mut changes } => match super::named_by(&cfg, &extension, part) {
+                    Ok((_, name)) => {
+                        retarget(&mut changes, &name);
+                        (edit::edit(&cfg, &changes).map_err(ApplyError::from), asked_of(&changes))
+                    }
+                    Err(e) => (Err(e), Vec::new()),
+                },
+                Plan::Restore(backups) => (restored(&cfg, &backups), Vec::new()),
             };
-            (cfg, edited)
+            (cfg, edited, asked)
         })
         .await?;
         let version = Version::of(&cfg);
@@ -261,7 +298,7 @@ impl Applier {
                 verification: Verification::default(),
             });
         }
-        let client = ami.now().ok_or_else(|| ApplyError::AmiDown("not connected".into()))?;
+        let client = ami.own_or(ami.now().ok_or_else(|| ApplyError::AmiDown("not connected".into()))?).await;
         took.mark("validate");
 
         // What Asterisk holds now is asked while the files are written: the
@@ -310,7 +347,7 @@ impl Applier {
                 };
                 progress(Phase::RollingBack);
                 let after = edited.reread(&base);
-                self.undo(&ami, after, &edited.files, &held).await.map_err(|undo| ApplyError::RollbackFailed { why: why.clone(), undo })?;
+                self.undo(&ami, &client, after, &edited.files, &held).await.map_err(|undo| ApplyError::RollbackFailed { why: why.clone(), undo })?;
                 return Err(ApplyError::RolledBack { why, verification: outcome.unwrap_or_default(), diff });
             }
         };
@@ -330,16 +367,20 @@ impl Applier {
 
     /// Puts the previous bytes back, reloads, and checks that Asterisk holds
     /// what it held before.
+    ///
     /// The connection the change began on may have dropped (Asterisk
     /// restarting under it): the files go back first, which needs no
     /// Asterisk, then the reload goes over whatever connection is up.
-    async fn undo(&self, ami: &AmiLink, written: PjsipConfig, files: &[FileChange], before: &Held) -> Result<(), String> {
+    async fn undo(&self, ami: &AmiLink, began_on: &AmiClient, written: PjsipConfig, files: &[FileChange], before: &Held) -> Result<(), String> {
         let back = reversed(files);
         let store = self.store.clone();
         blocking(move || store.write(&written, &back)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-        let client = ami.up(RECONNECT_FOR_UNDO).await.ok_or_else(|| {
-            format!("the previous files are back, but Asterisk could not be reached within {} s to reload them", RECONNECT_FOR_UNDO.as_secs())
-        })?;
+        let client = match began_on.is_closed() {
+            false => began_on.clone(),
+            true => ami.up(RECONNECT_FOR_UNDO).await.ok_or_else(|| {
+                format!("the previous files are back, but Asterisk could not be reached within {} s to reload them", RECONNECT_FOR_UNDO.as_secs())
+            })?,
+        };
         let client = &client;
         reload(client).await.map_err(|e| format!("the previous files are back, but reloading them failed: {e}"))?;
         let now = held(client, &before.kinds()).await.map_err(|e| format!("the previous files are back and reloaded, but Asterisk could not be asked what it holds: {e}"))?;
@@ -358,6 +399,11 @@ impl Applier {
 pub enum Plan {
     /// Edits, as the editing engine makes them.
     Edit(Vec<Change>),
+    /// Edits of the aor or auth endpoint `extension` names, made to the one
+    /// it names in the config the change is made on (under the writers'
+    /// lock), not in the one they were made from: a change without a
+    /// version of its own must not land on an aor the endpoint no longer names.
+    OfEndpoint { extension: String, part: super::EndpointPart, changes: Vec<Change> },
     /// Files put back from their backups: (file, backup) pairs.
     Restore(Vec<(PathBuf, PathBuf)>),
 }
@@ -365,11 +411,20 @@ pub enum Plan {
 impl std::fmt::Display for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Plan::Edit(changes) => f.write_str(&changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
+            Plan::Edit(changes) | Plan::OfEndpoint { changes, .. } => f.write_str(&changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
             Plan::Restore(backups) => {
                 let files: Vec<String> = backups.iter().map(|(file, _)| file.display().to_string()).collect();
                 write!(f, "put back {}", files.join(", "))
             }
+        }
+    }
+}
+
+/// The edits, made to the object `name` instead.
+fn retarget(changes: &mut [Change], name: &str) {
+    for c in changes {
+        if let Change::Set { target, .. } | Change::Unset { target, .. } | Change::Add { target, .. } | Change::Remove { target, .. } = c {
+            target.name = name.to_string();
         }
     }
 }
@@ -571,8 +626,7 @@ struct Asked {
 
 /// The options `plan` gives values to (set, or items added or removed); an
 /// unset one takes a value from elsewhere and is not compared.
-fn asked_of(plan: &Plan) -> Vec<Asked> {
-    let Plan::Edit(changes) = plan else { return Vec::new() };
+fn asked_of(changes: &[Change]) -> Vec<Asked> {
     changes
         .iter()
         .filter_map(|c| match c {

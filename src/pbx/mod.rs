@@ -50,6 +50,8 @@ pub struct Pbx {
     /// The audit log, read with writes off too (access events are kept in it).
     audit: Option<audit::AuditLog>,
     progress: progress::Progress,
+    /// How a change opens an AMI connection of its own, when AMI is configured.
+    ami_dial: Option<crate::ami::client::ClientOptions>,
 }
 
 /// What changing the PBX takes: the pipeline and the log of what it did.
@@ -114,10 +116,39 @@ impl EndpointPart {
     }
 }
 
+/// The object of `part` that endpoint `extension` names in `cfg`: the
+/// endpoint itself, or its one aor or auth.
+pub(crate) fn named_by(cfg: &PjsipConfig, extension: &str, part: EndpointPart) -> Result<(&'static str, String), apply::ApplyError> {
+    let Some(endpoint) = cfg.object("endpoint", extension) else {
+        return Err(apply::ApplyError::NoEndpoint);
+    };
+    match part {
+        EndpointPart::Endpoint => Ok(("endpoint", extension.to_string())),
+        EndpointPart::Aor | EndpointPart::Auth => {
+            let (kind, key) = if part == EndpointPart::Aor { ("aor", "aors") } else { ("auth", "auth") };
+            let named: Vec<String> = endpoint
+                .effective()
+                .into_iter()
+                .filter(|e| e.name.eq_ignore_ascii_case(key))
+                .flat_map(|e| e.value.clear().split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect::<Vec<_>>())
+                .collect();
+            match named.as_slice() {
+                [one] => Ok((kind, one.clone())),
+                [] => Err(apply::ApplyError::Invalid(format!("endpoint '{extension}' names no {kind} ({key} is not set)"))),
+                many => Err(apply::ApplyError::Invalid(format!(
+                    "endpoint '{extension}' names {} {kind}s ({}): change them one by one through the config",
+                    many.len(),
+                    many.join(", ")
+                ))),
+            }
+        }
+    }
+}
+
 impl Pbx {
     pub fn new(config: ConfigStore, live: Live) -> Self {
         let config_path = Arc::from(config.path().display().to_string());
-        Pbx { config, live, config_path, writes: None, audit: None, progress: progress::Progress::default() }
+        Pbx { config, live, config_path, writes: None, audit: None, progress: progress::Progress::default(), ami_dial: None }
     }
 
     /// Lets this PBX change its config, backups kept by `store`, every
@@ -125,6 +156,12 @@ impl Pbx {
     pub fn with_writes(mut self, store: crate::pjsip::store::Store, audit: audit::AuditLog) -> Self {
         self.audit = Some(audit.clone());
         self.writes = Some(Arc::new(Writes { applier: apply::Applier::new(self.config.path(), store), audit, reveals: Default::default() }));
+        self
+    }
+
+    /// Changes open an AMI connection of their own with `options` (see [`apply::AmiLink`]).
+    pub fn with_ami_dial(mut self, options: crate::ami::client::ClientOptions) -> Self {
+        self.ami_dial = Some(options);
         self
     }
 
@@ -196,7 +233,8 @@ impl Pbx {
     /// [`Pbx::submit`], keeping `password` for [`Pbx::reveal`].
     async fn submit_keeping(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>, password: Option<String>) -> Result<Submitted, apply::ApplyError> {
         let writes = self.writes.clone().ok_or(apply::ApplyError::WritesOff)?;
-        let (ami, config, progress) = (apply::AmiLink::follow(self.live.session().subscribe()), self.config.clone(), self.progress.clone());
+        let ami = apply::AmiLink::follow(self.live.session().subscribe()).dialing(self.ami_dial.clone());
+        let (config, progress) = (self.config.clone(), self.progress.clone());
         let entry = audit::Asked {
             action: asked.action,
             endpoint: asked.endpoint,
@@ -315,7 +353,10 @@ impl Pbx {
     }
 
     /// The changes that set and unset options of an endpoint or of the aor
-    /// or auth it names (it must name exactly one).
+    /// or auth it names (it must name exactly one), found in the served
+    /// config. Applied without a version of their own, they go through
+    /// [`apply::Plan::OfEndpoint`], which finds the aor or auth again in the
+    /// config the change is made on.
     pub fn endpoint_changes(
         &self,
         extension: &str,
@@ -324,50 +365,10 @@ impl Pbx {
         unset: &[String],
         scope: crate::pjsip::edit::Scope,
     ) -> Result<Vec<crate::pjsip::edit::Change>, apply::ApplyError> {
-        self.pinned_endpoint_changes(extension, part, set, unset, scope).map(|(changes, _)| changes)
-    }
-
-    /// [`Pbx::endpoint_changes`], with the version of the config the aor or
-    /// auth was found in: a change made without a version of its own must
-    /// be applied on that one, or the endpoint may name another by then.
-    pub fn pinned_endpoint_changes(
-        &self,
-        extension: &str,
-        part: EndpointPart,
-        set: &[(String, String)],
-        unset: &[String],
-        scope: crate::pjsip::edit::Scope,
-    ) -> Result<(Vec<crate::pjsip::edit::Change>, Option<String>), apply::ApplyError> {
         use crate::pjsip::edit::{Change, Target};
         let snapshot = self.snapshot();
-        let pinned = (part != EndpointPart::Endpoint).then(|| snapshot.config_version().map(str::to_string)).flatten();
         let cfg = snapshot.config().map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
-        let Some(endpoint) = cfg.object("endpoint", extension) else {
-            return Err(apply::ApplyError::NoEndpoint);
-        };
-        let (kind, name) = match part {
-            EndpointPart::Endpoint => ("endpoint", extension.to_string()),
-            EndpointPart::Aor | EndpointPart::Auth => {
-                let (kind, key) = if part == EndpointPart::Aor { ("aor", "aors") } else { ("auth", "auth") };
-                let named: Vec<String> = endpoint
-                    .effective()
-                    .into_iter()
-                    .filter(|e| e.name.eq_ignore_ascii_case(key))
-                    .flat_map(|e| e.value.clear().split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect::<Vec<_>>())
-                    .collect();
-                match named.as_slice() {
-                    [one] => (kind, one.clone()),
-                    [] => return Err(apply::ApplyError::Invalid(format!("endpoint '{extension}' names no {kind} ({key} is not set)"))),
-                    many => {
-                        return Err(apply::ApplyError::Invalid(format!(
-                            "endpoint '{extension}' names {} {kind}s ({}): change them one by one through the config",
-                            many.len(),
-                            many.join(", ")
-                        )))
-                    }
-                }
-            }
-        };
+        let (kind, name) = named_by(cfg, extension, part)?;
         let target = Target { scope, ..Target::new(name, Some(kind)) };
         let mut out: Vec<Change> =
             set.iter().map(|(k, v)| Change::Set { target: target.clone(), key: k.clone(), value: v.clone() }).collect();
@@ -375,7 +376,7 @@ impl Pbx {
         if out.is_empty() {
             return Err(apply::ApplyError::Invalid("nothing to change: give options in `set` or `unset`".into()));
         }
-        Ok((out, pinned))
+        Ok(out)
     }
 
     /// Notified at each new live snapshot.

@@ -146,9 +146,8 @@ fn reader(who: &Who) -> crate::model::Role {
 
 /// Sets and unsets options of an endpoint, or of the aor or auth it names,
 /// and proves the result on Asterisk. Send `If-Match` with the `ETag` of
-/// `GET /endpoints/{extension}/config`. Without it, a change to the aor or
-/// auth is made on the config the endpoint was read from: 409 if the files
-/// changed since (the endpoint may name another by then).
+/// `GET /endpoints/{extension}/config`. The aor or auth changed is the one
+/// the endpoint names when the change is made.
 #[utoipa::path(patch, path = routes::ENDPOINT_CONFIG, tag = "changes",
     params(
         ("extension" = String, Path, description = "The endpoint's name, e.g. 1001"),
@@ -175,9 +174,12 @@ pub async fn patch_config(
         writable(&state)?;
         let ext = extension(path)?;
         let patch = body(patch)?;
-        let (changes, pinned) = state.pbx.pinned_endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset, Scope::Own)?;
-        let version = if_match(&headers).or(pinned);
-        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext, actor: actor(&who) }, Plan::Edit(changes), version).await?;
+        let changes = state.pbx.endpoint_changes(&ext, patch.object, &scalars(&patch.set)?, &patch.unset, Scope::Own)?;
+        let plan = match patch.object {
+            EndpointPart::Endpoint => Plan::Edit(changes),
+            part => Plan::OfEndpoint { extension: ext.clone(), part, changes },
+        };
+        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext, actor: actor(&who) }, plan, if_match(&headers)).await?;
         Ok(record(applied, None, StatusCode::OK))
     }
     .await)

@@ -17,12 +17,21 @@ impl TrustedProxies {
         TrustedProxies(nets.into())
     }
 
-    /// An address (`10.0.0.1`, `::1`) or a network (`10.0.0.0/8`).
+    /// An address (`10.0.0.1`, `::1`) or a network (`10.0.0.0/8`). Every
+    /// host of a network named is believed: name the proxies, not their LAN.
     pub fn parse_one(s: &str) -> Result<IpNet, String> {
         let s = s.trim();
-        s.parse::<IpNet>()
+        let net = s
+            .parse::<IpNet>()
             .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-            .map_err(|_| format!("'{s}' is not an address or a network (10.0.0.1, 10.0.0.0/8, ::1)"))
+            .map_err(|_| format!("'{s}' is not an address or a network (10.0.0.1, 10.0.0.0/8, ::1)"))?;
+        // `::ffff:10.0.0.1` is how a dual-stack socket shows 10.0.0.1, which is what is compared.
+        Ok(match net.addr() {
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() && net.prefix_len() >= 96 => {
+                IpNet::new(canonical(net.addr()), net.prefix_len() - 96).unwrap_or(net)
+            }
+            _ => net,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -139,5 +148,7 @@ mod tests {
         assert!(TrustedProxies::parse_one(" ::1 ").is_ok());
         assert!(TrustedProxies::parse_one("proxy.example").unwrap_err().contains("not an address"));
         assert!(TrustedProxies::parse_one("10.0.0.0/33").is_err());
+        let mapped = proxies(&["::ffff:127.0.0.1"]);
+        assert_eq!(mapped.client(ip("127.0.0.1"), &headers(&["192.0.2.7"])), ip("192.0.2.7"));
     }
 }

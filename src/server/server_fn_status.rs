@@ -41,12 +41,12 @@ fn is_server_fn_error(body: &[u8]) -> bool {
 fn posted_from(headers: &HeaderMap) -> Option<String> {
     let html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok()).filter(|_| html)?;
-    // Only the path: never back to another host.
+    // Only a path of this server: never back to another host.
     let path = match referer.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
         None => referer,
     };
-    path.starts_with('/').then(|| path.split('#').next().unwrap_or("/").to_string())
+    Some(crate::routes::local(path.split('#').next().unwrap_or("/")).to_string())
 }
 
 /// `page` with the refusal of the server function at `path` in its query,
@@ -78,12 +78,11 @@ pub async fn server_fn_answers(server_fns: Arc<HashSet<String>>, req: Request<Bo
     if parts.status == StatusCode::INTERNAL_SERVER_ERROR && is_argument_error(&bytes) {
         parts.status = StatusCode::BAD_REQUEST;
     }
-    if let Some(page) = back.filter(|_| is_server_fn_error(&bytes)) {
+    let back = back.filter(|_| is_server_fn_error(&bytes)).and_then(|page| HeaderValue::from_str(&with_refusal(&page, &path, &bytes)).ok());
+    if let Some(to) = back {
         let mut res = Response::new(Body::empty());
         *res.status_mut() = StatusCode::SEE_OTHER;
-        if let Ok(to) = HeaderValue::from_str(&with_refusal(&page, &path, &bytes)) {
-            res.headers_mut().insert(header::LOCATION, to);
-        }
+        res.headers_mut().insert(header::LOCATION, to);
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return res;
     }
@@ -109,8 +108,10 @@ mod tests {
         h.insert(header::ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml"));
         h.insert(header::REFERER, HeaderValue::from_static("https://pbx.example:8443/endpoints/1001/edit?option=context#top"));
         assert_eq!(posted_from(&h).as_deref(), Some("/endpoints/1001/edit?option=context"));
-        h.insert(header::REFERER, HeaderValue::from_static("https://elsewhere.example"));
-        assert_eq!(posted_from(&h).as_deref(), Some("/"));
+        for elsewhere in ["https://elsewhere.example", "https://pbx.example//evil.example/x", "https://pbx.example/\\evil.example", "//evil.example/x"] {
+            h.insert(header::REFERER, HeaderValue::from_str(elsewhere).unwrap());
+            assert_eq!(posted_from(&h).as_deref(), Some("/"), "{elsewhere}");
+        }
         h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         assert_eq!(posted_from(&h), None);
 

@@ -302,10 +302,14 @@ fn refused_type(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: &
         refuse(&mut set, cfg, &cfg.categories[sections[0]], message);
         return Some(set);
     }
-    let mut seen: rustc_hash::FxHashMap<Arc<str>, usize> = rustc_hash::FxHashMap::default();
+    // Names borrowed from the sections (only a `[]` section's id is made).
+    let mut seen: rustc_hash::FxHashSet<std::borrow::Cow<'_, str>> = rustc_hash::FxHashSet::default();
+    seen.reserve(sections.len());
     let mut duplicate = None;
     for &i in sections {
-        if seen.insert(object_id(cfg, i), i).is_some() {
+        let name = &cfg.categories[i].name;
+        let id = if name.is_empty() { std::borrow::Cow::Owned(object_id(cfg, i).to_string()) } else { std::borrow::Cow::Borrowed(&**name) };
+        if !seen.insert(id) {
             duplicate = Some(i);
             break;
         }
@@ -338,7 +342,6 @@ fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: 
     // or a value accepted once, holds for the next thousand sections.
     let mut names: rustc_hash::FxHashMap<*const u8, Name> = rustc_hash::FxHashMap::default();
     let mut accepted: rustc_hash::FxHashSet<(*const u8, *const u8)> = rustc_hash::FxHashSet::default();
-    let mut fields = Vec::new();
     for &i in sections {
         let cat = &cfg.categories[i];
         // res_sorcery_config's last word on a section it could not turn
@@ -347,7 +350,8 @@ fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: 
         // aco_process_var, line by line in order: an option the type does
         // not have, or a value its handler fails on, refuses the object.
         let mut refused = false;
-        fields.clear();
+        // Sized once: objects have tens of fields.
+        let mut fields = Vec::with_capacity(cat.variables.len());
         for v in &cat.variables {
             let name = *names.entry(Arc::as_ptr(&v.name) as *const u8).or_insert_with(|| {
                 let rule = kind_rules.and_then(|r| r.get(&v.name));
@@ -412,7 +416,7 @@ fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: 
             name: object_id(cfg, i),
             origin: Origin::Config,
             defined_at: provenance(cfg, cat.origin, None, &mut files),
-            fields: std::mem::take(&mut fields),
+            fields,
         };
         if let Some(why) = super::validate::rejection(&object) {
             let message = format!("{why}; {}", not_created());

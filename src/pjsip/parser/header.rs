@@ -79,7 +79,8 @@ impl<'a> Parser<'a> {
                         existing.variables.extend(newcat.variables);
                     }
                 } else {
-                    let base_name = lossy(item);
+                    // Borrowed when it is UTF-8 (nearly always): one header names many templates.
+                    let base_name = String::from_utf8_lossy(item);
                     let Some(base) = self.find_category(&base_name, "TEMPLATES=include", ',') else {
                         return self.fatal(
                             st,
@@ -91,9 +92,14 @@ impl<'a> Parser<'a> {
                     };
                     let base_cat = &self.cfg.categories[base];
                     let from = base_cat.name.clone();
+                    // Field by field: `..v.clone()` would clone the template's name only to drop it.
                     let inherit = |v: &Variable| Variable {
-                        template: Some(v.template.clone().unwrap_or_else(|| from.clone())),
-                        ..v.clone()
+                        name: v.name.clone(),
+                        value: v.value.clone(),
+                        origin: v.origin,
+                        template: Some(v.template.as_ref().unwrap_or(&from).clone()),
+                        object: v.object,
+                        appended: v.appended.clone(),
                     };
                     match &mut target {
                         Target::New(cat) => {

@@ -136,7 +136,8 @@ pub struct SessionKey(String);
 
 impl SessionKey {
     fn new() -> Result<SessionKey, AccountError> {
-        Ok(SessionKey(random::<32>()?.iter().map(|b| format!("{b:02x}")).collect()))
+        // 43 letters and digits: more than 256 bits.
+        Ok(SessionKey(random_secret(43)?))
     }
 
     pub fn as_str(&self) -> &str {

@@ -69,7 +69,6 @@ impl Live {
         self.session.clone()
     }
 
-
     /// What the supervisor feeding this counts: give it to its options.
     pub fn stats(&self) -> Arc<crate::ami::supervisor::SupervisorStats> {
         self.stats.clone()

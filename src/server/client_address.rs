@@ -75,7 +75,7 @@ impl TrustedProxies {
 }
 
 /// An IPv4 client reaching a dual-stack socket is the IPv4 address.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,

@@ -60,12 +60,11 @@ pub enum Caller {
 impl Caller {
     /// An IPv6 client is its /64: one host has a whole /64 to pick from.
     pub fn address(ip: std::net::IpAddr) -> Caller {
-        match ip {
-            std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+        match super::client_address::canonical(ip) {
+            std::net::IpAddr::V6(v6) => {
                 let bits = u128::from(v6) & !((1u128 << 64) - 1);
                 Caller::Address(std::net::IpAddr::V6(bits.into()))
             }
-            std::net::IpAddr::V6(v6) => Caller::Address(v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4)),
             v4 => Caller::Address(v4),
         }
     }

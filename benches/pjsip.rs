@@ -41,7 +41,7 @@ fn parse_and_resolve(c: &mut Criterion) {
             black_box(n)
         })
     });
-    let parsed = ispbx::pjsip::parser::load_with(&fs, Path::new(ROOT));
+    let parsed = std::sync::Arc::new(ispbx::pjsip::parser::load_with(&fs, Path::new(ROOT)));
     g.bench_function("objects only 5000 extensions", |b| {
         b.iter_with_large_drop(|| ispbx::pjsip::objects::load_objects(&parsed))
     });

@@ -98,7 +98,7 @@ fn a_template_changes_only_when_asked_and_says_how_many_objects_follow() {
     assert_eq!(changed_lines(&e), vec![("pjsip.conf".to_string(), vec!["-context=from-internal".to_string(), "+context=staff".to_string()])]);
     let note = e.notes.join("\n");
     assert!(note.contains("changes template [endpoint-basic]"), "{note}");
-    let inheriting = load(&root).objects_of("endpoint").filter(|o| o.fields.iter().any(|f| f.provenance.template.as_deref() == Some("endpoint-basic"))).count();
+    let inheriting = load(&root).objects_of("endpoint").filter(|o| o.fields().any(|f| f.provenance.template.is_some_and(|t| &**t == "endpoint-basic"))).count();
     assert!(note.contains(&format!("{inheriting} object(s) inherit it")), "{note} / {inheriting}");
     assert_eq!(e.reread(&load(&root)).object("endpoint", "1002").unwrap().get("context").as_deref(), Some("staff"));
 }

@@ -105,7 +105,7 @@ fn plan(cfg: &PjsipConfig, op: &Op) -> Option<(Change, Change, Vec<&'static str>
             let o = cfg.object("endpoint", &name)?;
             let codec = CODECS[*codec];
             // Only a codec not allowed yet comes back out by its own line.
-            let allowed = o.fields.iter().any(|f| f.name.eq_ignore_ascii_case("allow") && f.value.shown().split(',').any(|c| c.trim().eq_ignore_ascii_case(codec)));
+            let allowed = o.fields().any(|f| f.name.eq_ignore_ascii_case("allow") && f.value.shown().split(',').any(|c| c.trim().eq_ignore_ascii_case(codec)));
             if allowed {
                 return None;
             }
@@ -193,8 +193,8 @@ fn same_object(a: &Object, b: &Object) -> bool {
         && a.name == b.name
         && a.origin == b.origin
         && a.defined_at == b.defined_at
-        && a.fields.len() == b.fields.len()
-        && a.fields.iter().zip(&b.fields).all(|(x, y)| x.name == y.name && x.value.clear() == y.value.clear() && x.provenance == y.provenance)
+        && a.fields().len() == b.fields().len()
+        && a.fields().zip(b.fields()).all(|(x, y)| x.name == y.name && x.value.clear() == y.value.clear() && x.provenance == y.provenance)
 }
 
 /// The edit as `edit` checks it, after making sure a full read of the

@@ -543,7 +543,7 @@ const SHOWN_AS_WRITTEN: [&str; 5] =
 /// The codecs an endpoint allows, in order, as written: `disallow`/`allow` lines applied.
 fn allowed_codecs(o: &Object) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for f in &o.fields {
+    for f in o.fields() {
         let (allow, list) = if f.name.eq_ignore_ascii_case("allow") {
             (true, f.value.clear())
         } else if f.name.eq_ignore_ascii_case("disallow") {
@@ -659,7 +659,7 @@ fn compare(o: &Object, detail: &Message, keys: &[&str], v: &mut Verification) {
         if *key == "allow" || *key == "disallow" {
             let written = allowed_codecs(o);
             let shown = detail.get("Allow").unwrap_or_default();
-            if written.is_empty() || o.fields.iter().any(|f| f.name.eq_ignore_ascii_case("allow") && f.value.clear().to_ascii_lowercase().contains("all")) {
+            if written.is_empty() || o.fields().any(|f| f.name.eq_ignore_ascii_case("allow") && f.value.clear().to_ascii_lowercase().contains("all")) {
                 continue;
             }
             let found: Vec<String> =
@@ -668,7 +668,7 @@ fn compare(o: &Object, detail: &Message, keys: &[&str], v: &mut Verification) {
             continue;
         }
         let Some(rule) = option_rules::rule(&o.kind, key) else { continue };
-        let Some(written) = o.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(key)).map(|f| f.value.clear()) else { continue };
+        let Some(written) = o.fields().rev().find(|f| f.name.eq_ignore_ascii_case(key)).map(|f| f.value.clear()) else { continue };
         let Some(shown) = detail.get(&crate::ami::types::field_name(key)) else { continue };
         if let Some(ok) = same_value(rule, written, shown) {
             v.checks.push(check(written.to_string(), shown.to_string(), ok));

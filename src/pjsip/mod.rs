@@ -45,8 +45,9 @@ pub enum PjsipError {
 /// pjsip.conf, the wizard file beside it, and the objects Asterisk would build.
 #[derive(Debug, Clone)]
 pub struct PjsipConfig {
-    pub main: Config,
-    pub wizard: Option<Config>,
+    /// Shared with the objects, which read their lines from it.
+    pub main: Arc<Config>,
+    pub wizard: Option<Arc<Config>>,
     /// In Asterisk's order. Read-only after load: the lookup index points into it.
     pub objects: Vec<Object>,
     /// Object-level findings (the parser's are in `main` and `wizard`).
@@ -63,13 +64,13 @@ impl PjsipConfig {
     }
 
     pub fn load_with(fs: &dyn fs::ConfigFs, path: &Path) -> Self {
-        let main = parser::load_with(fs, path);
+        let main = Arc::new(parser::load_with(fs, path));
         let wizard_path = path
             .parent()
             .unwrap_or_else(|| Path::new("."))
             .join(WIZARD_FILE);
         let wizard = match fs.read(&wizard_path) {
-            Ok(_) => Some(parser::load_with(fs, &wizard_path)),
+            Ok(_) => Some(Arc::new(parser::load_with(fs, &wizard_path))),
             Err(_) => None,
         };
         let mut set = objects::load_objects(&main);
@@ -108,7 +109,7 @@ impl PjsipConfig {
     }
 
     /// A config from what was read and the objects made of it.
-    pub(crate) fn from_parts(main: Config, wizard: Option<Config>, set: objects::ObjectSet) -> Self {
+    pub(crate) fn from_parts(main: Arc<Config>, wizard: Option<Arc<Config>>, set: objects::ObjectSet) -> Self {
         let mut by_name = rustc_hash::FxHashMap::default();
         for (i, o) in set.objects.iter().enumerate() {
             by_name.entry((o.kind.clone(), o.name.clone())).or_insert(i);

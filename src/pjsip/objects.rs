@@ -6,13 +6,13 @@
 //! type; an option the type does not know rejects that one object.
 
 use super::diagnostic::{Diagnostic, Severity};
-use super::document::FileId;
 use super::option_rules::{self, Verdict};
 use super::options;
 use super::parser::{Config, Location, LoadStatus, Variable};
-use super::value::Value;
+use super::value::{Value, ValueRef};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 /// Where an object came from.
@@ -45,7 +45,7 @@ pub struct Effective {
     pub sources: Vec<Provenance>,
 }
 
-/// One option line of an object, in the order Asterisk applies them.
+/// One option line the wizard made for an object it generates.
 #[derive(Debug, Clone)]
 pub struct Field {
     pub name: Arc<str>,
@@ -53,42 +53,152 @@ pub struct Field {
     pub provenance: Provenance,
 }
 
+/// One option line of an object, as its object hands it out: borrowed from
+/// the parsed config or from the wizard's own line.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldRef<'a> {
+    pub name: &'a Arc<str>,
+    pub value: ValueRef<'a>,
+    pub provenance: ProvenanceRef<'a>,
+}
+
+/// Where one line was written, borrowed: [`Provenance`] without the copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProvenanceRef<'a> {
+    pub file: &'a Arc<str>,
+    pub line: u32,
+    pub template: Option<&'a Arc<str>>,
+}
+
+impl ProvenanceRef<'_> {
+    pub fn to_provenance(self) -> Provenance {
+        Provenance { file: self.file.clone(), line: self.line, template: self.template.cloned() }
+    }
+}
+
+/// An object's lines. A section's object has every variable of its section
+/// (one refused variable and there is no object), so it is the section
+/// itself, read when asked: 15,000 objects are built without copying the
+/// 100,000 strings their sections already hold.
+#[derive(Clone)]
+enum Lines {
+    Section { config: Arc<Config>, category: usize },
+    Made(Vec<Field>),
+}
+
 /// An object Asterisk would create.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Object {
     pub kind: Arc<str>,
     pub name: Arc<str>,
     pub origin: Origin,
     /// The section header (for the wizard: the wizard section).
     pub defined_at: Provenance,
-    pub fields: Vec<Field>,
+    lines: Lines,
+}
+
+/// An object's lines in the order Asterisk applies them.
+#[derive(Clone)]
+pub enum Fields<'a> {
+    Section(&'a Config, std::slice::Iter<'a, Variable>),
+    Made(std::slice::Iter<'a, Field>),
+}
+
+fn read<'a>(cfg: &'a Config, v: &'a Variable) -> FieldRef<'a> {
+    FieldRef {
+        name: &v.name,
+        value: ValueRef::of_option(&v.name, &v.value),
+        provenance: ProvenanceRef { file: cfg.label(v.origin.file), line: v.origin.line, template: v.template.as_ref() },
+    }
+}
+
+fn made(f: &Field) -> FieldRef<'_> {
+    FieldRef {
+        name: &f.name,
+        value: f.value.borrowed(),
+        provenance: ProvenanceRef { file: &f.provenance.file, line: f.provenance.line, template: f.provenance.template.as_ref() },
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = FieldRef<'a>;
+
+    fn next(&mut self) -> Option<FieldRef<'a>> {
+        match self {
+            Fields::Section(cfg, it) => it.next().map(|v| read(cfg, v)),
+            Fields::Made(it) => it.next().map(made),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Fields::Section(_, it) => it.size_hint(),
+            Fields::Made(it) => it.size_hint(),
+        }
+    }
+}
+
+impl DoubleEndedIterator for Fields<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self {
+            Fields::Section(cfg, it) => it.next_back().map(|v| read(cfg, v)),
+            Fields::Made(it) => it.next_back().map(made),
+        }
+    }
+}
+
+impl ExactSizeIterator for Fields<'_> {}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Object")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("origin", &self.origin)
+            .field("defined_at", &self.defined_at)
+            .field("fields", &self.fields().map(|f| (f.name, f.value, f.provenance)).collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Object {
+    /// An object the wizard generates, with the lines it made for it.
+    pub fn made(kind: Arc<str>, name: Arc<str>, origin: Origin, defined_at: Provenance, fields: Vec<Field>) -> Self {
+        Object { kind, name, origin, defined_at, lines: Lines::Made(fields) }
+    }
+
+    /// The option lines, in the order Asterisk applies them.
+    pub fn fields(&self) -> Fields<'_> {
+        match &self.lines {
+            Lines::Section { config, category } => Fields::Section(config, config.categories[*category].variables.iter()),
+            Lines::Made(fields) => Fields::Made(fields.iter()),
+        }
+    }
+
     /// The options as they take effect, in the order each first appears.
     pub fn effective(&self) -> Vec<Effective> {
-        let mut out: Vec<Effective> = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
+        let mut out: Vec<Effective> = Vec::with_capacity(self.fields().len());
+        for f in self.fields() {
             // Objects have tens of options: a scan beats hashing lower-cased keys.
-            match out.iter().position(|e| e.name.eq_ignore_ascii_case(&f.name)) {
+            match out.iter().position(|e| e.name.eq_ignore_ascii_case(f.name)) {
                 Some(i) => {
                     let list = out[i].list;
                     let e = &mut out[i];
                     if list {
                         let joined = format!("{},{}", e.value.clear(), f.value.clear());
                         e.value = Value::new(Arc::from(joined), f.value.is_secret() || e.value.is_secret());
-                        e.sources.push(f.provenance.clone());
+                        e.sources.push(f.provenance.to_provenance());
                     } else {
-                        e.value = f.value.clone();
-                        e.sources = vec![f.provenance.clone()];
+                        e.value = f.value.to_value();
+                        e.sources = vec![f.provenance.to_provenance()];
                     }
                 }
                 None => {
                     out.push(Effective {
                         name: f.name.clone(),
-                        value: f.value.clone(),
-                        list: options::is_list_option(&self.kind, &f.name),
-                        sources: vec![f.provenance.clone()],
+                        value: f.value.to_value(),
+                        list: options::is_list_option(&self.kind, f.name),
+                        sources: vec![f.provenance.to_provenance()],
                     });
                 }
             }
@@ -115,27 +225,8 @@ pub struct ObjectSet {
     pub rejected: bool,
 }
 
-pub(crate) fn provenance(cfg: &Config, loc: Location, template: Option<Arc<str>>, files: &mut FileNames) -> Provenance {
-    Provenance {
-        file: files.name(cfg, loc.file),
-        line: loc.line,
-        template,
-    }
-}
-
-/// Shares one `Arc<str>` per file path across thousands of provenances.
-#[derive(Default)]
-pub(crate) struct FileNames(Vec<Option<Arc<str>>>);
-
-impl FileNames {
-    pub fn name(&mut self, cfg: &Config, file: FileId) -> Arc<str> {
-        if self.0.len() <= file {
-            self.0.resize(file + 1, None);
-        }
-        self.0[file]
-            .get_or_insert_with(|| Arc::from(cfg.path(file).display().to_string()))
-            .clone()
-    }
+pub(crate) fn provenance(cfg: &Config, loc: Location, template: Option<Arc<str>>) -> Provenance {
+    Provenance { file: cfg.label(loc.file).clone(), line: loc.line, template }
 }
 
 /// What a type makes of an option name, found once per name and load.
@@ -147,11 +238,11 @@ struct Name {
     secret: bool,
 }
 
-pub(crate) fn field(cfg: &Config, v: &Variable, secret: bool, files: &mut FileNames) -> Field {
+pub(crate) fn field(cfg: &Config, v: &Variable, secret: bool) -> Field {
     Field {
         name: v.name.clone(),
         value: Value::new(v.value.clone(), secret),
-        provenance: provenance(cfg, v.origin, v.template.clone(), files),
+        provenance: provenance(cfg, v.origin, v.template.clone()),
     }
 }
 
@@ -204,7 +295,9 @@ fn explicit_kind(cat: &crate::pjsip::parser::Category) -> Option<&'static str> {
 }
 
 /// res_sorcery_config over every res_pjsip type, for a parsed pjsip.conf.
-pub fn load_objects(cfg: &Config) -> ObjectSet {
+/// The objects read their lines from `config`.
+pub fn load_objects(config: &Arc<Config>) -> ObjectSet {
+    let cfg: &Config = config;
     let mut set = ObjectSet::default();
     if cfg.status != LoadStatus::Loaded {
         set.rejected = true;
@@ -271,15 +364,13 @@ pub fn load_objects(cfg: &Config) -> ObjectSet {
         }
     }
 
-    // Each type loads on its own (its own sorcery wizard). Not on several
-    // threads: objects share their names' and templates' `Arc`s, whose
-    // counts two cores would fight over (measured: slower than one).
+    // Each type loads on its own (its own sorcery wizard).
     let mut results: Vec<ObjectSet> = Vec::new();
     for kind in type_order {
         let sections: &[usize] = &by_type[&kind];
         results.push(match refused_type(cfg, &kind, sections, &file_label) {
             Some(refusal) => refusal,
-            None => load_sections(cfg, &kind, sections, &file_label),
+            None => load_sections(config, &kind, sections, &file_label),
         });
     }
     for r in results {
@@ -332,9 +423,9 @@ fn refused_type(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: &
 }
 
 /// The objects of some sections of one type, in file order.
-fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: &str) -> ObjectSet {
+fn load_sections(config: &Arc<Config>, kind: &Arc<str>, sections: &[usize], file_label: &str) -> ObjectSet {
+    let cfg: &Config = config;
     let mut set = ObjectSet::default();
-    let mut files = FileNames::default();
     let kind = kind.clone();
     let kind_rules = option_rules::type_rules(&kind);
     // Names are shared by the parse (one `Arc` per spelling) and a template's
@@ -350,8 +441,6 @@ fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: 
         // aco_process_var, line by line in order: an option the type does
         // not have, or a value its handler fails on, refuses the object.
         let mut refused = false;
-        // Sized once: objects have tens of fields.
-        let mut fields = Vec::with_capacity(cat.variables.len());
         for v in &cat.variables {
             let name = *names.entry(Arc::as_ptr(&v.name) as *const u8).or_insert_with(|| {
                 let rule = kind_rules.and_then(|r| r.get(&v.name));
@@ -373,7 +462,6 @@ fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: 
                 refused = true;
                 break;
             }
-            fields.push(field(cfg, v, name.secret, &mut files));
             let Some(rule) = name.rule else { continue };
             let shared = (Arc::as_ptr(&v.name) as *const u8, Arc::as_ptr(&v.value) as *const u8);
             if v.template.is_some() && accepted.contains(&shared) {
@@ -415,8 +503,8 @@ fn load_sections(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: 
             kind: kind.clone(),
             name: object_id(cfg, i),
             origin: Origin::Config,
-            defined_at: provenance(cfg, cat.origin, None, &mut files),
-            fields,
+            defined_at: provenance(cfg, cat.origin, None),
+            lines: Lines::Section { config: config.clone(), category: i },
         };
         if let Some(why) = super::validate::rejection(&object) {
             let message = format!("{why}; {}", not_created());

@@ -21,12 +21,12 @@ impl<'o> Values<'o> {
 
     /// A scalar option's value in effect: its last line.
     fn get(&self, name: &str) -> Option<String> {
-        self.0.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.value.clear().to_string())
+        self.0.fields().rev().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.value.clear().to_string())
     }
 
     /// A list option's items from every line, joined with `,`.
     fn joined(&self, name: &str) -> Option<String> {
-        let parts: Vec<&str> = self.0.fields.iter().filter(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.value.clear()).collect();
+        let parts: Vec<&str> = self.0.fields().filter(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.value.clear()).collect();
         (!parts.is_empty()).then(|| parts.join(","))
     }
 }
@@ -37,7 +37,7 @@ impl<'o> Values<'o> {
 /// without one the object is dropped (Asterisk logs nothing). Returns the
 /// indices into `objects` with the reason.
 pub fn unsendable_registrations(objects: &[Object]) -> Vec<(usize, String)> {
-    let get = |o: &Object, k: &str| o.fields.iter().rev().find(|f| f.name.eq_ignore_ascii_case(k)).map(|f| f.value.shown().to_string());
+    let get = |o: &Object, k: &str| o.fields().rev().find(|f| f.name.eq_ignore_ascii_case(k)).map(|f| f.value.shown().to_string());
     let transports: Vec<(&str, String)> = objects
         .iter()
         .filter(|o| &*o.kind == "transport")

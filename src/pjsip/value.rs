@@ -80,6 +80,70 @@ impl Value {
     }
 }
 
+impl Value {
+    /// The same value, borrowed.
+    pub fn borrowed(&self) -> ValueRef<'_> {
+        match self {
+            Value::Plain(v) => ValueRef::new(v, false),
+            Value::Secret(s) => ValueRef::new(&s.0, true),
+        }
+    }
+}
+
+/// A value borrowed from where it is kept (the parsed config): [`Value`]'s
+/// rules, no copy until one is asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ValueRef<'a> {
+    text: &'a Arc<str>,
+    secret: Secrecy<'a>,
+}
+
+/// Found when asked: most reads of a line only compare its text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Secrecy<'a> {
+    Is(bool),
+    /// The value of this option: secret by [`crate::secret::is_secret_name`].
+    OfOption(&'a str),
+}
+
+impl<'a> ValueRef<'a> {
+    pub fn new(text: &'a Arc<str>, secret: bool) -> Self {
+        ValueRef { text, secret: Secrecy::Is(secret) }
+    }
+
+    /// The value of option `name`, secret if that option's values are.
+    pub fn of_option(name: &'a str, text: &'a Arc<str>) -> Self {
+        ValueRef { text, secret: Secrecy::OfOption(name) }
+    }
+
+    pub fn is_secret(&self) -> bool {
+        match self.secret {
+            Secrecy::Is(secret) => secret,
+            Secrecy::OfOption(name) => crate::secret::is_secret_name(name),
+        }
+    }
+
+    /// [`Value::clear`]: for comparing and writing back, never for showing.
+    pub fn clear(&self) -> &'a str {
+        self.text
+    }
+
+    /// [`Value::shown`].
+    pub fn shown(&self) -> &'a str {
+        if self.is_secret() { REDACTED } else { self.text }
+    }
+
+    pub fn to_value(self) -> Value {
+        Value::new(self.text.clone(), self.is_secret())
+    }
+}
+
+impl fmt::Debug for ValueRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.shown(), f)
+    }
+}
+
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.shown(), f)
@@ -111,5 +175,13 @@ mod tests {
         let Value::Secret(s) = &v else { panic!("not secret") };
         assert_eq!(s.expose(), "Alice-1001-pass");
         assert_eq!(Value::new(Arc::from("x"), false).shown(), "x");
+        let r = v.borrowed();
+        assert!(r.is_secret());
+        assert_eq!((r.shown(), format!("{r:?}")), (REDACTED, format!("{REDACTED:?}")));
+        assert_eq!(r.clear(), "Alice-1001-pass");
+        assert_eq!(r.to_value(), v);
+        let text: Arc<str> = Arc::from("x1");
+        assert!(ValueRef::of_option("Password", &text).is_secret());
+        assert_eq!(ValueRef::of_option("username", &text).shown(), "x1");
     }
 }

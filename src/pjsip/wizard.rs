@@ -3,7 +3,7 @@
 //! names them (`3001-iauth`, `wiz-trunk-oauth`, `wiz-trunk-identify`, `wiz-trunk-reg-0`).
 
 use super::diagnostic::{Diagnostic, Severity};
-use super::objects::{field, provenance, Field, FileNames, Object, ObjectSet, Origin, Provenance};
+use super::objects::{field, provenance, Field, Object, ObjectSet, Origin, Provenance};
 use super::parser::{Category, Config, LoadStatus};
 use super::value::Value;
 use std::sync::Arc;
@@ -14,12 +14,11 @@ pub fn load_wizard(cfg: &Config) -> ObjectSet {
         set.rejected = true;
         return set;
     }
-    let mut files = FileNames::default();
     for cat in cfg.sections() {
         if cat.first("type").map(|t| &*t.value) != Some("wizard") {
             continue;
         }
-        expand(cfg, cat, &mut files, &mut set);
+        expand(cfg, cat, &mut set);
     }
     set
 }
@@ -73,16 +72,16 @@ const OUTBOUND_AUTH: AuthSide = AuthSide {
 
 /// Every object of one wizard section, listed endpoint first, then the auths,
 /// the aor, the identify and the registrations.
-fn expand(cfg: &Config, cat: &Category, files: &mut FileNames, set: &mut ObjectSet) {
-    let w = Wizard::new(cfg, cat, files);
-    let inbound_auth = w.auth(&INBOUND_AUTH, files, set);
-    let outbound_auth = w.auth(&OUTBOUND_AUTH, files, set);
-    let aor = w.aor(files);
-    let identify = w.identify(files);
+fn expand(cfg: &Config, cat: &Category, set: &mut ObjectSet) {
+    let w = Wizard::new(cfg, cat);
+    let inbound_auth = w.auth(&INBOUND_AUTH, set);
+    let outbound_auth = w.auth(&OUTBOUND_AUTH, set);
+    let aor = w.aor();
+    let identify = w.identify();
     let outbound_name = outbound_auth.as_ref().map(|a| &*a.name);
-    let registrations = w.registrations(outbound_name, files);
+    let registrations = w.registrations(outbound_name);
     // endpoint, last, so it can name what was made above
-    let endpoint = w.endpoint(inbound_auth.as_ref().map(|a| &*a.name), outbound_name, files);
+    let endpoint = w.endpoint(inbound_auth.as_ref().map(|a| &*a.name), outbound_name);
     set.objects.push(endpoint);
     set.objects.extend(inbound_auth);
     set.objects.extend(outbound_auth);
@@ -101,8 +100,8 @@ fn derived(name: &str, value: String, at: &Provenance) -> Field {
 }
 
 impl<'a> Wizard<'a> {
-    fn new(cfg: &'a Config, cat: &'a Category, files: &mut FileNames) -> Self {
-        let here = provenance(cfg, cat.origin, None, files);
+    fn new(cfg: &'a Config, cat: &'a Category) -> Self {
+        let here = provenance(cfg, cat.origin, None);
         let remote_hosts: Vec<String> = last(cat, "remote_hosts")
             .map(|v| {
                 v.value
@@ -113,7 +112,7 @@ impl<'a> Wizard<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let transport = last(cat, "transport").map(|v| (v.value.to_string(), provenance(cfg, v.origin, v.template.clone(), files)));
+        let transport = last(cat, "transport").map(|v| (v.value.to_string(), provenance(cfg, v.origin, v.template.clone())));
         Wizard {
             cfg,
             cat,
@@ -125,13 +124,13 @@ impl<'a> Wizard<'a> {
     }
 
     /// The section's `{prefix}name` options, handed to the object as `name`.
-    fn prefixed(&self, prefix: &str, files: &mut FileNames) -> Vec<Field> {
+    fn prefixed(&self, prefix: &str) -> Vec<Field> {
         self.cat
             .variables
             .iter()
             .filter_map(|v| {
                 let rest = v.name.strip_prefix(prefix)?;
-                let mut f = field(self.cfg, v, crate::secret::is_secret_name(&v.name), files);
+                let mut f = field(self.cfg, v, crate::secret::is_secret_name(&v.name));
                 f.name = Arc::from(rest);
                 // Secrecy follows the option the wizard hands to the generated object.
                 f.value = Value::new(v.value.clone(), crate::secret::is_secret_name(rest));
@@ -145,18 +144,12 @@ impl<'a> Wizard<'a> {
     }
 
     fn object(&self, kind: &str, name: String, fields: Vec<Field>) -> Object {
-        Object {
-            kind: Arc::from(kind),
-            name: Arc::from(name),
-            origin: Origin::Wizard,
-            defined_at: self.here.clone(),
-            fields,
-        }
+        Object::made(Arc::from(kind), Arc::from(name), Origin::Wizard, self.here.clone(), fields)
     }
 
     /// `{id}-iauth` or `{id}-oauth`, when the section asks for it; without a
     /// username Asterisk rejects the wizard.
-    fn auth(&self, side: &AuthSide, files: &mut FileNames, set: &mut ObjectSet) -> Option<Object> {
+    fn auth(&self, side: &AuthSide, set: &mut ObjectSet) -> Option<Object> {
         if !is_true(self.cat, side.flag) {
             return None;
         }
@@ -179,11 +172,11 @@ impl<'a> Wizard<'a> {
         if !self.has(side.prefix, "auth_type") {
             fields.push(derived("auth_type", "userpass".into(), &self.here));
         }
-        fields.extend(self.prefixed(side.prefix, files));
+        fields.extend(self.prefixed(side.prefix));
         Some(self.object("auth", name, fields))
     }
 
-    fn aor(&self, files: &mut FileNames) -> Object {
+    fn aor(&self) -> Object {
         let mut aor = vec![derived("type", "aor".into(), &self.here)];
         if !is_true(self.cat, "accepts_registrations") {
             for host in &self.remote_hosts {
@@ -195,12 +188,12 @@ impl<'a> Wizard<'a> {
                 aor.push(derived("contact", uri, &self.here));
             }
         }
-        aor.extend(self.prefixed("aor/", files));
+        aor.extend(self.prefixed("aor/"));
         self.object("aor", self.id.to_string(), aor)
     }
 
     /// A trunk that does not register to us is matched by its address.
-    fn identify(&self, files: &mut FileNames) -> Option<Object> {
+    fn identify(&self) -> Option<Object> {
         if self.remote_hosts.is_empty() || is_true(self.cat, "accepts_registrations") {
             return None;
         }
@@ -211,12 +204,12 @@ impl<'a> Wizard<'a> {
         for host in &self.remote_hosts {
             fields.push(derived("match", host.clone(), &self.here));
         }
-        fields.extend(self.prefixed("identify/", files));
+        fields.extend(self.prefixed("identify/"));
         Some(self.object("identify", format!("{}-identify", self.id), fields))
     }
 
     /// One registration per remote host.
-    fn registrations(&self, outbound_auth: Option<&str>, files: &mut FileNames) -> Vec<Object> {
+    fn registrations(&self, outbound_auth: Option<&str>) -> Vec<Object> {
         let mut objects = Vec::new();
         if !is_true(self.cat, "sends_registrations") {
             return objects;
@@ -236,14 +229,14 @@ impl<'a> Wizard<'a> {
             if let Some((t, at)) = &self.transport {
                 fields.push(derived("transport", t.clone(), at));
             }
-            fields.extend(self.prefixed("registration/", files));
+            fields.extend(self.prefixed("registration/"));
             objects.push(self.object("registration", format!("{id}-reg-{n}"), fields));
         }
         objects
     }
 
     /// Named after the section; points at the aor and auths made for it.
-    fn endpoint(&self, inbound_auth: Option<&str>, outbound_auth: Option<&str>, files: &mut FileNames) -> Object {
+    fn endpoint(&self, inbound_auth: Option<&str>, outbound_auth: Option<&str>) -> Object {
         let mut ep = vec![derived("type", "endpoint".into(), &self.here)];
         if let Some((t, at)) = &self.transport {
             if !self.has("endpoint/", "transport") {
@@ -263,7 +256,7 @@ impl<'a> Wizard<'a> {
                 ep.push(derived("outbound_auth", a.to_string(), &self.here));
             }
         }
-        ep.extend(self.prefixed("endpoint/", files));
+        ep.extend(self.prefixed("endpoint/"));
         self.object("endpoint", self.id.to_string(), ep)
     }
 }

@@ -301,7 +301,7 @@ pub fn random_text(len: usize) -> Result<String, getrandom::Error> {
 pub(crate) fn tree(cfg: &PjsipConfig, tree: Tree) -> Option<&super::Config> {
     match tree {
         Tree::Main => Some(&cfg.main),
-        Tree::Wizard => cfg.wizard.as_ref(),
+        Tree::Wizard => cfg.wizard.as_deref(),
     }
 }
 

@@ -56,8 +56,7 @@ pub fn referrers(cfg: &PjsipConfig, kind: &str, name: &str) -> Vec<Referrer> {
 
 /// Where `o`'s `option` in effect (its last line) names `name`, if it does.
 fn names(o: &Object, option: &str, name: &str) -> Option<(String, u32)> {
-    o.fields
-        .iter()
+    o.fields()
         .rev()
         .find(|f| f.name.eq_ignore_ascii_case(option))
         .filter(|f| f.value.shown().split(',').any(|p| p.trim() == name))

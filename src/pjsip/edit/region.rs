@@ -221,8 +221,10 @@ pub(crate) fn reread(cfg: &PjsipConfig, files: &[FileChange]) -> Option<Region> 
         categories: old_cats.to_vec(),
         diagnostics: Vec::new(),
         status: LoadStatus::Loaded,
+        labels: Default::default(),
     };
-    let old = PjsipConfig::from_parts(old_main, None, objects::ObjectSet { objects: old_objects, ..Default::default() });
+    let old = PjsipConfig::from_parts(Arc::new(old_main), None, objects::ObjectSet { objects: old_objects, ..Default::default() });
+    let main = Arc::new(main);
     let set = objects::load_objects(&main);
     let new = PjsipConfig::from_parts(main, None, set);
     Some(Region { old, new })

@@ -70,6 +70,7 @@ pub fn load_with(fs: &dyn ConfigFs, path: &Path) -> Config {
             categories: Vec::new(),
             diagnostics: Vec::new(),
             status: LoadStatus::Loaded,
+            labels: Default::default(),
         },
         by_name: FxHashMap::default(),
         current: None,
@@ -130,7 +131,7 @@ pub fn load_region(document: &Document, file: FileId, bytes: Vec<u8>, first_line
     let mut p = Parser {
         fs: &no_files,
         etc_dir: PathBuf::new(),
-        cfg: Config { document: Document { files }, categories: before, diagnostics: Vec::new(), status: LoadStatus::Loaded },
+        cfg: Config { document: Document { files }, categories: before, diagnostics: Vec::new(), status: LoadStatus::Loaded, labels: Default::default() },
         by_name,
         current: None,
         include_level: 1,

@@ -3,7 +3,7 @@
 use crate::pjsip::diagnostic::Diagnostic;
 use crate::pjsip::document::{Document, FileId};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where something was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +67,8 @@ pub struct Config {
     pub categories: Vec<Category>,
     pub diagnostics: Vec<Diagnostic>,
     pub status: LoadStatus,
+    /// Each file's path as text, made once for the thousands of values that name it.
+    pub(crate) labels: OnceLock<Vec<Arc<str>>>,
 }
 
 impl Config {
@@ -77,5 +79,10 @@ impl Config {
 
     pub fn path(&self, file: FileId) -> &Path {
         self.document.path(file)
+    }
+
+    /// A file's path as provenances show it.
+    pub fn label(&self, file: FileId) -> &Arc<str> {
+        &self.labels.get_or_init(|| self.document.files.iter().map(|f| Arc::from(f.path.display().to_string())).collect())[file]
     }
 }

@@ -40,12 +40,32 @@ fn lines(bytes: &[u8]) -> Vec<&[u8]> {
     bytes.split_inclusive(|&b| b == b'\n').collect()
 }
 
+/// How many bytes two versions of a file share at their start, and then
+/// at their end (after that start): what an edit left alone. Compared a
+/// block at a time, since files run to megabytes and edits to a few lines.
+pub(crate) fn unchanged(before: &[u8], after: &[u8]) -> (usize, usize) {
+    const BLOCK: usize = 64;
+    let n = before.len().min(after.len());
+    let mut p = 0;
+    while p + BLOCK <= n && before[p..p + BLOCK] == after[p..p + BLOCK] {
+        p += BLOCK;
+    }
+    p += before[p..n].iter().zip(&after[p..n]).position(|(a, b)| a != b).unwrap_or(n - p);
+    let (b, a) = (&before[p..], &after[p..]);
+    let m = b.len().min(a.len());
+    let mut s = 0;
+    while s + BLOCK <= m && b[b.len() - s - BLOCK..b.len() - s] == a[a.len() - s - BLOCK..a.len() - s] {
+        s += BLOCK;
+    }
+    s += b[..b.len() - s].iter().rev().zip(a[..a.len() - s].iter().rev()).take_while(|(x, y)| x == y).count();
+    (p, s)
+}
+
 /// Where two versions of a file differ, as whole lines with `CONTEXT` lines
 /// around: the byte range from `start` to `old_end` (`new_end`), and how
 /// many lines come before `start`. Only those lines are cut up and compared.
 fn window(before: &[u8], after: &[u8]) -> (usize, usize, usize, usize) {
-    let p = before.iter().zip(after).position(|(a, b)| a != b).unwrap_or(before.len().min(after.len()));
-    let s = before[p..].iter().rev().zip(after[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (p, s) = unchanged(before, after);
     let mut start = memchr::memrchr(b'\n', &before[..p]).map_or(0, |i| i + 1);
     for _ in 0..CONTEXT {
         if start == 0 {
@@ -101,4 +121,43 @@ pub fn unified(files: &[FileChange]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unchanged;
+
+    fn naive(before: &[u8], after: &[u8]) -> (usize, usize) {
+        let p = before.iter().zip(after).position(|(a, b)| a != b).unwrap_or(before.len().min(after.len()));
+        let s = before[p..].iter().rev().zip(after[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+        (p, s)
+    }
+
+    #[test]
+    fn unchanged_agrees_with_a_byte_at_a_time() {
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        for _ in 0..2000 {
+            let len = next(300);
+            let before: Vec<u8> = (0..len).map(|_| b"ab\n"[next(3)]).collect();
+            let mut after = before.clone();
+            // Change, insert or remove a few bytes anywhere, including at the
+            // block edges and the ends.
+            for _ in 0..next(3) {
+                let at = next(after.len() + 1);
+                match next(3) {
+                    0 if at < after.len() => after[at] = b'x',
+                    1 => after.insert(at, b'y'),
+                    _ if at < after.len() => {
+                        after.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            assert_eq!(unchanged(&before, &after), naive(&before, &after), "{before:?} -> {after:?}");
+        }
+    }
 }

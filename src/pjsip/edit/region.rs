@@ -92,8 +92,7 @@ pub(crate) fn reread(cfg: &PjsipConfig, files: &[FileChange]) -> Option<Region> 
     let (before, after) = (&change.before, &change.after);
 
     // The bytes that differ: [p, before.len() - s) became [p, after.len() - s).
-    let p = before.iter().zip(after.iter()).position(|(a, b)| a != b).unwrap_or(before.len().min(after.len()));
-    let s = before[p..].iter().rev().zip(after[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (p, s) = super::diff::unchanged(before, after);
     let (mut p, mut old_end, mut new_end) = (p, before.len() - s, after.len() - s);
     // Lines put in or taken out match wherever their text repeats: deleting
     // `[1002]…` before `[1003]` is found as `2]…[100`. Slid back to a line's
@@ -198,7 +197,7 @@ pub(crate) fn reread(cfg: &PjsipConfig, files: &[FileChange]) -> Option<Region> 
     kinds.sort_unstable();
     kinds.dedup();
     for k in kinds {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = rustc_hash::FxHashSet::default();
         let sections = cfg.main.categories.iter().filter(|c| !c.is_template && kind(c) == Some(k));
         if sections.into_iter().any(|c| !seen.insert(&*c.name)) {
             return None;

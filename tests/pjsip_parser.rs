@@ -270,6 +270,19 @@ fn lines_over_8191_bytes_are_skipped_with_a_warning() {
 }
 
 #[test]
+fn a_long_line_cut_short_by_a_nul_goes_on_as_the_next_chunk() {
+    // fgets gives 8,191 bytes; the C string ends at the NUL, so the chunk is
+    // no "too long" line: `a=1` is read, then the rest of the line as a line
+    // of its own, without an `=`, before the next physical line.
+    let text = format!("[s]\na=1\0{}\nb=2\n", "x".repeat(9000));
+    let cfg = one(&text);
+    assert_eq!(vars(&cfg, "s"), kv(&[("a", "1"), ("b", "2")]));
+    assert!(messages(&cfg, Severity::Warning).iter().any(|m| m.starts_with("No '=' (equal sign) in line 2")), "{:?}", cfg.diagnostics);
+    let b = cfg.categories[0].first("b").map(|v| v.origin.line);
+    assert_eq!(b, Some(3));
+}
+
+#[test]
 fn crlf_and_bom_are_read_and_kept() {
     let text = "\u{feff}[a]\r\nk=v\r\n";
     let cfg = one(text);

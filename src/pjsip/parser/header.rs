@@ -121,10 +121,19 @@ impl<'a> Parser<'a> {
         match target {
             Target::New(newcat) => {
                 let idx = self.cfg.categories.len();
-                self.by_name
-                    .entry(newcat.name.to_ascii_lowercase().into_boxed_str())
-                    .or_default()
-                    .push(idx);
+                // Names recur (an endpoint, its auth and its aor): the key is
+                // made only for a name not seen before.
+                let key = if newcat.name.bytes().any(|b| b.is_ascii_uppercase()) {
+                    std::borrow::Cow::Owned(newcat.name.to_ascii_lowercase())
+                } else {
+                    std::borrow::Cow::Borrowed(&*newcat.name)
+                };
+                match self.by_name.get_mut(&*key) {
+                    Some(same) => same.push(idx),
+                    None => {
+                        self.by_name.insert(key.into_owned().into_boxed_str(), vec![idx]);
+                    }
+                }
                 self.cfg.categories.push(newcat);
                 self.current = Some(idx);
                 st.cat = Some(idx);

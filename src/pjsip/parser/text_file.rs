@@ -22,8 +22,16 @@ impl<'a> Parser<'a> {
         let mut ok = true;
         let mut first = carry.files == 0;
         carry.files += 1;
+        // Without a NUL in the file, a line's C string is all of it.
+        let has_nul = memchr::memchr(0, &self.cfg.document.files[file].bytes).is_some();
         while pos < len {
-            let (start, end) = fgets(&self.cfg.document.files[file].bytes, pos);
+            // fgets, from the line index where it gives the same chunk: a
+            // whole line that starts here and fits the buffer.
+            let source = &self.cfg.document.files[file];
+            let (start, end) = match source.lines.get(physical as usize - 1) {
+                Some(l) if l.start == pos && l.end - l.start <= MAX_LINE => (l.start, l.end),
+                _ => fgets(&source.bytes, pos),
+            };
             pos = end;
             let here = physical;
             let lineno = physical + self.line_offset;
@@ -70,7 +78,7 @@ impl<'a> Parser<'a> {
             self.cols.clear();
             {
                 let bytes = &self.cfg.document.files[file].bytes[chunk_start..end];
-                let n = strlen(bytes);
+                let n = if has_nul { strlen(bytes) } else { bytes.len() };
                 self.buf.extend_from_slice(&bytes[..n]);
                 let base = (chunk_start - self.cfg.document.files[file].lines_start(here)) as u32;
                 self.cols.extend((0..n as u32).map(|i| base + i + 1));
@@ -142,5 +150,5 @@ fn redact_head(head: String) -> String {
 
 /// config.c: `strlen(buf) == sizeof(buf) - 1 && buf[sizeof(buf) - 2] != '\n'`.
 fn too_long(chunk: &[u8]) -> bool {
-    strlen(chunk) == MAX_LINE && chunk[MAX_LINE - 1] != b'\n'
+    chunk.len() >= MAX_LINE && strlen(chunk) == MAX_LINE && chunk[MAX_LINE - 1] != b'\n'
 }

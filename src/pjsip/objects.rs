@@ -365,18 +365,16 @@ pub fn load_objects(config: &Arc<Config>) -> ObjectSet {
     }
 
     // Each type loads on its own (its own sorcery wizard).
-    let mut results: Vec<ObjectSet> = Vec::new();
+    set.objects.reserve(by_type.values().map(Vec::len).sum());
     for kind in type_order {
         let sections: &[usize] = &by_type[&kind];
-        results.push(match refused_type(cfg, &kind, sections, &file_label) {
-            Some(refusal) => refusal,
-            None => load_sections(config, &kind, sections, &file_label),
-        });
-    }
-    for r in results {
-        set.objects.extend(r.objects);
-        set.diagnostics.extend(r.diagnostics);
-        set.rejected |= r.rejected;
+        match refused_type(cfg, &kind, sections, &file_label) {
+            Some(refusal) => {
+                set.diagnostics.extend(refusal.diagnostics);
+                set.rejected |= refusal.rejected;
+            }
+            None => load_sections(config, &kind, sections, &file_label, &mut set),
+        }
     }
     set
 }
@@ -422,10 +420,9 @@ fn refused_type(cfg: &Config, kind: &Arc<str>, sections: &[usize], file_label: &
     None
 }
 
-/// The objects of some sections of one type, in file order.
-fn load_sections(config: &Arc<Config>, kind: &Arc<str>, sections: &[usize], file_label: &str) -> ObjectSet {
+/// The objects of some sections of one type, in file order, into `set`.
+fn load_sections(config: &Arc<Config>, kind: &Arc<str>, sections: &[usize], file_label: &str, set: &mut ObjectSet) {
     let cfg: &Config = config;
-    let mut set = ObjectSet::default();
     let kind = kind.clone();
     let kind_rules = option_rules::type_rules(&kind);
     // Names are shared by the parse (one `Arc` per spelling) and a template's
@@ -451,7 +448,7 @@ fn load_sections(config: &Arc<Config>, kind: &Arc<str>, sections: &[usize], file
                 }
             });
             if !name.known {
-                refuse_at(&mut set, cfg, v, format!(
+                refuse_at(set, cfg, v, format!(
                     "Could not find option suitable for category '{}' named '{}' at line {} of {}; {}",
                     cat.name,
                     v.name,
@@ -484,7 +481,7 @@ fn load_sections(config: &Arc<Config>, kind: &Arc<str>, sections: &[usize], file
                 }),
                 Verdict::Refused(why) => {
                     let why = hide(why);
-                    refuse_at(&mut set, cfg, v, format!(
+                    refuse_at(set, cfg, v, format!(
                         "Error parsing {}={shown} at line {} of {} ({why}); {}",
                         v.name,
                         v.origin.line,
@@ -508,10 +505,9 @@ fn load_sections(config: &Arc<Config>, kind: &Arc<str>, sections: &[usize], file
         };
         if let Some(why) = super::validate::rejection(&object) {
             let message = format!("{why}; {}", not_created());
-            refuse(&mut set, cfg, cat, message);
+            refuse(set, cfg, cat, message);
             continue;
         }
         set.objects.push(object);
     }
-    set
 }

@@ -207,7 +207,7 @@ pub fn endpoint_config(cfg: &PjsipConfig, name: &str) -> Option<serde_json::Map<
 
 fn options_of(o: &Object) -> Vec<ConfigOption> {
     use crate::pjsip::edit::codecs;
-    let allowed = || codecs::effective(o.fields().filter_map(|f| codecs::line(&f.name, f.value.shown()))).as_allow();
+    let allowed = || codecs::effective(o.fields().filter_map(|f| codecs::line(f.name, f.value.shown()))).as_allow();
     o.effective()
         .into_iter()
         .map(|e| ConfigOption {

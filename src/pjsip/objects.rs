@@ -238,13 +238,6 @@ struct Name {
     secret: bool,
 }
 
-pub(crate) fn field(cfg: &Config, v: &Variable, secret: bool) -> Field {
-    Field {
-        name: v.name.clone(),
-        value: Value::new(v.value.clone(), secret),
-        provenance: provenance(cfg, v.origin, v.template.clone()),
-    }
-}
 
 /// The id of the object a section makes: its name, or for `[]` a UUID, as
 /// sorcery gives an object without an id (ast_sorcery_alloc). Asterisk's is

@@ -92,14 +92,14 @@ impl Value {
 
 /// A value borrowed from where it is kept (the parsed config): [`Value`]'s
 /// rules, no copy until one is asked for.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct ValueRef<'a> {
     text: &'a Arc<str>,
     secret: Secrecy<'a>,
 }
 
 /// Found when asked: most reads of a line only compare its text.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Secrecy<'a> {
     Is(bool),
     /// The value of this option: secret by [`crate::secret::is_secret_name`].

@@ -3,7 +3,7 @@
 //! names them (`3001-iauth`, `wiz-trunk-oauth`, `wiz-trunk-identify`, `wiz-trunk-reg-0`).
 
 use super::diagnostic::{Diagnostic, Severity};
-use super::objects::{field, provenance, Field, Object, ObjectSet, Origin, Provenance};
+use super::objects::{provenance, Field, Object, ObjectSet, Origin, Provenance};
 use super::parser::{Category, Config, LoadStatus};
 use super::value::Value;
 use std::sync::Arc;
@@ -130,11 +130,12 @@ impl<'a> Wizard<'a> {
             .iter()
             .filter_map(|v| {
                 let rest = v.name.strip_prefix(prefix)?;
-                let mut f = field(self.cfg, v, crate::secret::is_secret_name(&v.name));
-                f.name = Arc::from(rest);
-                // Secrecy follows the option the wizard hands to the generated object.
-                f.value = Value::new(v.value.clone(), crate::secret::is_secret_name(rest));
-                Some(f)
+                Some(Field {
+                    name: Arc::from(rest),
+                    // Secrecy follows the option the wizard hands to the generated object.
+                    value: Value::new(v.value.clone(), crate::secret::is_secret_name(rest)),
+                    provenance: provenance(self.cfg, v.origin, v.template.clone()),
+                })
             })
             .collect()
     }

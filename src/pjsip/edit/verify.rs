@@ -108,7 +108,7 @@ pub fn reload(cfg: &PjsipConfig, changes: &[FileChange]) -> PjsipConfig {
 /// Same options, same values, same order: what Asterisk would apply is unchanged.
 fn same_fields(a: &Object, b: &Object) -> bool {
     a.fields().len() == b.fields().len()
-        && a.fields().zip(b.fields()).all(|(x, y)| x.name.eq_ignore_ascii_case(&y.name) && x.value.clear() == y.value.clear())
+        && a.fields().zip(b.fields()).all(|(x, y)| x.name.eq_ignore_ascii_case(y.name) && x.value.clear() == y.value.clear())
 }
 
 /// A finding as it reads wherever its line moved: "at line 12" and "at

@@ -99,7 +99,10 @@ pub struct Object {
 
 /// An object's lines in the order Asterisk applies them.
 #[derive(Clone)]
-pub enum Fields<'a> {
+pub struct Fields<'a>(FieldsOf<'a>);
+
+#[derive(Clone)]
+enum FieldsOf<'a> {
     Section(&'a Config, std::slice::Iter<'a, Variable>),
     Made(std::slice::Iter<'a, Field>),
 }
@@ -124,25 +127,25 @@ impl<'a> Iterator for Fields<'a> {
     type Item = FieldRef<'a>;
 
     fn next(&mut self) -> Option<FieldRef<'a>> {
-        match self {
-            Fields::Section(cfg, it) => it.next().map(|v| read(cfg, v)),
-            Fields::Made(it) => it.next().map(made),
+        match &mut self.0 {
+            FieldsOf::Section(cfg, it) => it.next().map(|v| read(cfg, v)),
+            FieldsOf::Made(it) => it.next().map(made),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self {
-            Fields::Section(_, it) => it.size_hint(),
-            Fields::Made(it) => it.size_hint(),
+        match &self.0 {
+            FieldsOf::Section(_, it) => it.size_hint(),
+            FieldsOf::Made(it) => it.size_hint(),
         }
     }
 }
 
 impl DoubleEndedIterator for Fields<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        match self {
-            Fields::Section(cfg, it) => it.next_back().map(|v| read(cfg, v)),
-            Fields::Made(it) => it.next_back().map(made),
+        match &mut self.0 {
+            FieldsOf::Section(cfg, it) => it.next_back().map(|v| read(cfg, v)),
+            FieldsOf::Made(it) => it.next_back().map(made),
         }
     }
 }
@@ -170,8 +173,8 @@ impl Object {
     /// The option lines, in the order Asterisk applies them.
     pub fn fields(&self) -> Fields<'_> {
         match &self.lines {
-            Lines::Section { config, category } => Fields::Section(config, config.categories[*category].variables.iter()),
-            Lines::Made(fields) => Fields::Made(fields.iter()),
+            Lines::Section { config, category } => Fields(FieldsOf::Section(config, config.categories[*category].variables.iter())),
+            Lines::Made(fields) => Fields(FieldsOf::Made(fields.iter())),
         }
     }
 

@@ -204,13 +204,13 @@ pub(crate) fn reread(cfg: &PjsipConfig, files: &[FileChange]) -> Option<Region> 
         }
     }
 
-    let path: Arc<str> = Arc::from(source.path.display().to_string());
+    let path = cfg.main.label(file);
     let old_objects: Vec<Object> = cfg
         .objects
         .iter()
         .filter(|o| {
             o.origin == crate::pjsip::Origin::Config
-                && *o.defined_at.file == *path
+                && o.defined_at.file == *path
                 && (first_line..stop_line).contains(&o.defined_at.line)
         })
         .cloned()

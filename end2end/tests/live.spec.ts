@@ -61,3 +61,31 @@ test('the detail page shows the effective config with its sources and no secret'
   }
   expect(problems).toEqual([]);
 });
+
+test('a page left while its fetch is in flight ends quietly, and the next page stays live', async ({ page }) => {
+  const problems = watchConsole(page);
+  // Hold the list's first fetch (made when /events opens) until the page is left.
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  let held = 0;
+  await page.route('**/api/list_endpoints', async (route) => {
+    if (held++ === 0) await released;
+    await route.continue();
+  });
+  const heldFetch = page.waitForRequest('**/api/list_endpoints');
+  await page.goto('/endpoints');
+  await hydrated(page);
+  const fetch = await heldFetch;
+  await page.locator('tr[data-endpoint="1013"] a').click();
+  await expect(page).toHaveURL(/\/endpoints\/1013$/);
+  await expect(page.getByTestId('detail-devicestate')).toHaveText('Unavailable');
+  release();
+  await (await fetch.response())?.finished();
+
+  // The detail page must still follow the PBX: a dead WASM would not.
+  await sim('SimRegister', { Endpoint: '1013', Via: '192.0.2.13:5060' });
+  await expect(page.getByTestId('detail-devicestate')).toHaveText('Not in use', { timeout: 7_000 });
+  await sim('SimUnregister', { Endpoint: '1013' });
+  await expect(page.getByTestId('detail-devicestate')).toHaveText('Unavailable', { timeout: 7_000 });
+  expect(problems).toEqual([]);
+});

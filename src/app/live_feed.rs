@@ -96,29 +96,40 @@ where
             // Owned here: the stream closes when the loop ends.
             let _push = push::Push::open(wake, mode);
             let mut failures = 0u32;
+            // The page may be left while this task waits or fetches: its
+            // signals are then disposed, and reading one would panic the whole
+            // WASM app. So every wait and every fetch ends with this check.
+            let left = || !alive.load(Ordering::Relaxed);
             loop {
+                if left() {
+                    return;
+                }
                 if failures > 0 {
                     // count down, one second at a time, for the banner
                     let wait = backoff(failures);
-                    for left in (1..=wait.as_secs()).rev() {
-                        if !alive.load(Ordering::Relaxed) {
+                    for secs in (1..=wait.as_secs()).rev() {
+                        if left() {
                             return;
                         }
-                        retry_in.try_set(Some(left));
+                        retry_in.try_set(Some(secs));
                         sleep(Duration::from_secs(1)).await;
                     }
                 } else {
                     // Live: until the server says something changed (a slow
                     // safety poll meanwhile). Else the usual poll.
-                    let wait = if mode.get_untracked() == FeedMode::Live { MAX_BACKOFF } else { POLL };
+                    let wait = if mode.try_get_untracked() == Some(FeedMode::Live) { MAX_BACKOFF } else { POLL };
                     let _ = futures::future::select(woken.next(), Box::pin(sleep(wait))).await;
                     // A burst of changes is one fetch.
                     while woken.try_recv().is_ok() {}
                 }
-                if !alive.load(Ordering::Relaxed) {
+                if left() {
                     return;
                 }
-                match fetch().await {
+                let fetched = fetch().await;
+                if left() {
+                    return;
+                }
+                match fetched {
                     Ok(v) => {
                         failures = 0;
                         retry_in.try_set(None);

@@ -205,6 +205,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         said: Default::default(),
         said_logins: Default::default(),
     };
+    let changes = pbx.clone();
     let state = AppState::new(leptos_options, pbx, access);
     let streams = state.stopping.clone();
     let app = router::router(
@@ -230,11 +231,25 @@ async fn serve(args: ServeArgs) -> ExitCode {
     tracing::info!("ISPBX Manager listening on {scheme}://{bound} (pjsip.conf: {})", args.pjsip_conf.display());
     let grace = args.request_timeout();
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    match tls {
+    let served = match tls {
         Some(tls) => serve_tls(listener, tls, app, stop, streams, grace).await,
         None => serve_http(listener, app, stop, streams, grace).await,
+    };
+    // A change runs on after its request: stopping under it would leave
+    // files written but not verified, nor put back.
+    if !changes.changes_ended(CHANGES_END_WITHIN).await {
+        tracing::error!(
+            "stopping with a change still running after {} s: its audit entry stays pending; look at the files and at Asterisk",
+            CHANGES_END_WITHIN.as_secs()
+        );
+        return ExitCode::FAILURE;
     }
+    served
 }
+
+/// How long a stopping server waits for the changes running: longer than a
+/// change takes even when its undo waits for Asterisk to come back.
+const CHANGES_END_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
 
 type Service = axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, std::net::SocketAddr>;
 

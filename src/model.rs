@@ -336,6 +336,19 @@ pub struct ChangeRecord {
     pub password: Option<String>,
 }
 
+/// A change still running when its answer was due (`202 Accepted`, with
+/// `Location: /changes/{id}`): it goes on to its end, which
+/// `GET /changes/{id}` gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeAccepted {
+    /// `pending`.
+    pub status: String,
+    /// The audit log's id of this change.
+    pub id: i64,
+    pub detail: String,
+}
+
 /// `POST /changes/preview`: the edit, checked, not written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -384,6 +397,11 @@ pub struct ChangeEntry {
     /// How long each phase took, when this server ran it since it started.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<ChangeStep>,
+    /// A created extension's password: only to whoever created it, only in
+    /// the first answer after the change is applied (when `POST /endpoints`
+    /// answered before that, with 202), never again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 /// What an audit log entry is about. Access events are shown to admins only.
@@ -518,9 +536,6 @@ pub struct TemplateChoice {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeView {
     pub entry: ChangeEntry,
-    /// A created extension's password: in the first answer after it is
-    /// applied, never again.
-    pub password: Option<String>,
     pub writes: bool,
 }
 
@@ -590,4 +605,12 @@ pub struct Identity {
     pub role: Role,
     /// `session`, `token` or `anonymous`.
     pub via: String,
+}
+
+impl Identity {
+    /// Who the audit log names, and who a created password is given to:
+    /// the account or token; nobody for anonymous read.
+    pub fn actor(&self) -> Option<&str> {
+        Some(self.name.as_str()).filter(|n| !n.is_empty())
+    }
 }

@@ -112,22 +112,25 @@ async fn changes_are_applied_verified_by_asterisk_or_rolled_back() {
 
 /// `ispbx serve` with writes on, on the config Asterisk runs, once connected.
 fn serve_writable(ast: &Asterisk, state: &std::path::Path) -> (common::serve::Proc, String, String) {
+    serve_writable_with(ast, state, &[])
+}
+
+fn serve_writable_with(ast: &Asterisk, state: &std::path::Path, extra: &[(&str, &str)]) -> (common::serve::Proc, String, String) {
     let token = common::admin_token(state);
     let conf = ast.pjsip_conf();
     let ami = ast.ami_addr();
-    let proc = common::serve::Proc::spawn(
-        &["serve"],
-        &[
-            ("ISPBX_LISTEN", "127.0.0.1:0"),
-            ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
-            ("ISPBX_AMI_ADDR", &ami),
-            ("ISPBX_AMI_USERNAME", asterisk::AMI_USER),
-            ("ISPBX_AMI_SECRET", asterisk::AMI_SECRET),
-            ("ISPBX_WRITES", "on"),
-            ("ISPBX_STATE_DIR", state.to_str().unwrap()),
-            ("RUST_LOG", "debug,hyper=info"),
-        ],
-    );
+    let mut env = vec![
+        ("ISPBX_LISTEN", "127.0.0.1:0"),
+        ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()),
+        ("ISPBX_AMI_ADDR", &ami),
+        ("ISPBX_AMI_USERNAME", asterisk::AMI_USER),
+        ("ISPBX_AMI_SECRET", asterisk::AMI_SECRET),
+        ("ISPBX_WRITES", "on"),
+        ("ISPBX_STATE_DIR", state.to_str().unwrap()),
+        ("RUST_LOG", "debug,hyper=info"),
+    ];
+    env.extend_from_slice(extra);
+    let proc = common::serve::Proc::spawn(&["serve"], &env);
     let rest = proc.wait_for("listening on http://");
     let addr = rest.split_whitespace().next().unwrap().to_string();
     common::serve::eventually(&addr, "/endpoints", "AMI connected", |r| r.status == 200 && r.json()["ami"]["connected"] == true);
@@ -222,4 +225,69 @@ fn the_api_creates_changes_and_deletes_an_extension_as_asterisk_proves() {
     // Asterisk's own view follows from its Reload event.
     common::serve::eventually(&addr, "/endpoints/1078", "1078 gone", |r| r.status == 404);
     assert!(!proc.log().contains(&password), "the password reached the log");
+}
+
+/// An Asterisk that answers nothing (stopped with SIGSTOP, as a stuck one
+/// is): a change still running when its answer is due is answered 202 with
+/// its id and goes on to its end once Asterisk answers; a created
+/// extension's password then goes to its creator alone, once; and a server
+/// told to stop waits for the change it runs instead of leaving it half done.
+#[test]
+fn a_change_that_outlasts_its_request_is_answered_202_and_still_ends() {
+    let Some(ast) = Asterisk::start() else { return };
+    let state = tempfile::tempdir().unwrap();
+    let viewer = common::token(state.path(), "tests-viewer", "viewer");
+    let (mut proc, addr, token) = serve_writable_with(&ast, state.path(), &[("ISPBX_REQUEST_TIMEOUT", "2")]);
+
+    let paused = ast.pause();
+    let r = send(&addr, &token, "POST", "/endpoints", &[], r#"{"extension": "1079", "template": "phone"}"#);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["id"].as_i64().expect("the change's id");
+    let href = format!("/changes/{id}");
+    assert_eq!(r.header("location"), Some(href.as_str()));
+    assert_eq!(r.json()["status"], "pending");
+    assert!(r.json().get("password").is_none(), "a password before the extension exists: {}", r.text());
+    assert_eq!(common::serve::get(&addr, &href).json()["result"], "pending");
+    drop(paused);
+
+    // Anonymous readers and a viewer see it applied, without the password.
+    let applied = common::serve::eventually(&addr, &href, "the creation applied", |r| r.json()["result"] != "pending");
+    assert_eq!(applied.json()["result"], "applied", "{}", applied.text());
+    assert!(applied.json().get("password").is_none(), "{}", applied.text());
+    assert!(send(&addr, &viewer, "GET", &href, &[], "").json().get("password").is_none());
+    let bearer = format!("Bearer {viewer}");
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")];
+    let page = common::serve::request_with_body(&addr, "POST", "/api/get_change", &headers, format!("id={id}").as_bytes());
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(page.json()["entry"]["result"], "applied", "{}", page.text());
+    assert!(page.json()["entry"].get("password").is_none(), "the dashboard gave a viewer the password: {}", page.text());
+    // Its creator gets it, once.
+    let password = send(&addr, &token, "GET", &href, &[], "").json()["password"].as_str().expect("the password, for its creator").to_string();
+    assert!(send(&addr, &token, "GET", &href, &[], "").json().get("password").is_none(), "the password given twice");
+    let phone = asterisk::Sipp::spawn_as(&ast, "register", "1079", &password, asterisk::Transport::Udp, std::time::Duration::ZERO);
+    common::serve::eventually(&addr, "/endpoints/1079", "1079 online", |r| r.status == 200 && r.json()["details"]["state"] == "online");
+    drop(phone);
+
+    // Stopped while a change waits for Asterisk: the server waits for it.
+    let paused = ast.pause();
+    let r = send(&addr, &token, "PATCH", "/endpoints/1079/config", &[], r#"{"set": {"language": "fr"}}"#);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    proc.terminate();
+    proc.wait_for("waiting for the 1 change(s) running to end");
+    drop(paused);
+    let status = proc.exited(std::time::Duration::from_secs(60));
+    assert!(status.success(), "{status}:\n{}", proc.log());
+    assert!(!proc.log().contains(&password), "the password reached the log");
+    let language = ast.cli("pjsip show endpoint 1079");
+    assert!(language.lines().any(|l| l.trim_start().starts_with("language ") && l.trim_end().ends_with(": fr")), "{language}");
+    // The audit log has its outcome, not a pending entry.
+    let conf = ast.pjsip_conf();
+    let next = common::serve::Proc::spawn(
+        &["serve"],
+        &[("ISPBX_LISTEN", "127.0.0.1:0"), ("ISPBX_PJSIP_CONF", conf.to_str().unwrap()), ("ISPBX_STATE_DIR", state.path().to_str().unwrap())],
+    );
+    let addr = next.wait_for("listening on http://").split_whitespace().next().unwrap().to_string();
+    let logged = common::serve::get(&addr, &format!("/changes/{id}")).json();
+    assert_eq!(logged["result"], "applied", "{logged}");
 }

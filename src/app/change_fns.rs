@@ -72,7 +72,7 @@ pub(crate) mod on_server {
 
     /// The audit log's actor: the account or token, none for anonymous read.
     pub fn actor() -> Option<String> {
-        identity().map(|i| i.name).filter(|n| !n.is_empty())
+        identity().and_then(|i| i.actor().map(str::to_string))
     }
 
     /// What the asker may read of the audit log.
@@ -218,13 +218,12 @@ pub async fn list_changes(endpoint: Option<String>, before: Option<i64>, kind: O
 pub async fn get_change(id: i64) -> Result<Option<ChangeView>, ServerFnError> {
     use crate::pbx::apply::ApplyError;
     let pbx = on_server::pbx();
-    let entry = match pbx.change(id, on_server::reader()).await {
+    let entry = match pbx.change(id, on_server::reader(), on_server::actor().as_deref()).await {
         Err(ApplyError::WritesOff) => return Ok(None),
         other => other.map_err(on_server::failed)?,
     };
     let Some(entry) = entry else { return Ok(None) };
-    let password = (entry.result == "applied").then(|| pbx.reveal(id)).flatten();
-    Ok(Some(ChangeView { entry, password, writes: on_server::may_change(&pbx) }))
+    Ok(Some(ChangeView { entry, writes: on_server::may_change(&pbx) }))
 }
 
 /// Who is asking: shown in the header.

@@ -201,6 +201,7 @@ fn entry(row: &sqlx::sqlite::SqliteRow) -> Result<ChangeEntry, AuditError> {
         version_after: row.try_get("version_after")?,
         phase: None,
         steps: Vec::new(),
+        password: None,
     })
 }
 

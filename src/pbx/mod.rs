@@ -60,7 +60,18 @@ struct Writes {
     applier: apply::Applier,
     audit: audit::AuditLog,
     /// Created extensions' passwords by change id, until shown once.
-    reveals: std::sync::Mutex<std::collections::HashMap<i64, (std::time::Instant, String)>>,
+    reveals: std::sync::Mutex<std::collections::HashMap<i64, Reveal>>,
+    /// The changes running: the server does not stop under one.
+    running: tokio_util::task::TaskTracker,
+}
+
+/// A created extension's password, for the one who asked for it.
+#[derive(Debug)]
+struct Reveal {
+    at: std::time::Instant,
+    /// Who created it: nobody else is shown it.
+    actor: Option<String>,
+    password: String,
 }
 
 /// How long a created extension's password waits to be shown.
@@ -71,12 +82,30 @@ const REVEAL_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 pub struct Submitted {
     pub id: i64,
     done: tokio::task::JoinHandle<Result<apply::Applied, apply::ApplyError>>,
+    /// The change this one reverts: a config changed since is said in its terms.
+    reverting: Option<i64>,
 }
 
 impl Submitted {
-    pub async fn finished(self) -> Result<(i64, apply::Applied), apply::ApplyError> {
-        let applied = self.done.await.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))??;
-        Ok((self.id, applied))
+    pub async fn finished(mut self) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        let ended = (&mut self.done).await;
+        self.outcome(ended)
+    }
+
+    /// The outcome if the change ends within `wait`; else `None`, and the
+    /// change goes on to its end all the same.
+    pub async fn finished_within(mut self, wait: std::time::Duration) -> Option<Result<(i64, apply::Applied), apply::ApplyError>> {
+        let ended = tokio::time::timeout(wait, &mut self.done).await.ok()?;
+        Some(self.outcome(ended))
+    }
+
+    fn outcome(&self, ended: Result<Result<apply::Applied, apply::ApplyError>, tokio::task::JoinError>) -> Result<(i64, apply::Applied), apply::ApplyError> {
+        let applied = ended.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))?;
+        match (applied, self.reverting) {
+            (Ok(applied), _) => Ok((self.id, applied)),
+            (Err(apply::ApplyError::VersionMismatch { .. }), Some(reverted)) => Err(superseded(reverted)),
+            (Err(e), _) => Err(e),
+        }
     }
 }
 
@@ -155,7 +184,12 @@ impl Pbx {
     /// change recorded in `audit`.
     pub fn with_writes(mut self, store: crate::pjsip::store::Store, audit: audit::AuditLog) -> Self {
         self.audit = Some(audit.clone());
-        self.writes = Some(Arc::new(Writes { applier: apply::Applier::new(self.config.path(), store), audit, reveals: Default::default() }));
+        self.writes = Some(Arc::new(Writes {
+            applier: apply::Applier::new(self.config.path(), store),
+            audit,
+            reveals: Default::default(),
+            running: Default::default(),
+        }));
         self
     }
 
@@ -196,7 +230,9 @@ impl Pbx {
 
     /// One entry of the audit log, with its phase while it runs; an access
     /// event is not there for a reader who may not read it.
-    pub async fn change(&self, id: i64, reader: crate::model::Role) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
+    /// `asker` (the account or token) is given the password of an extension
+    /// it created, once (see [`Pbx::reveal`]).
+    pub async fn change(&self, id: i64, reader: crate::model::Role, asker: Option<&str>) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
         let mut entry = self.audit()?.get(id).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
         entry = entry.filter(|e| e.kind == crate::model::AuditKind::Config || crate::model::AuditFilter::Access.readable_by(reader));
         if let Some(e) = entry.as_mut() {
@@ -206,6 +242,9 @@ impl Pbx {
             if e.result != "pending" {
                 e.phase = None;
             }
+            if e.result == "applied" && e.action == "create" {
+                e.password = self.reveal(id, asker);
+            }
         }
         Ok(entry)
     }
@@ -213,13 +252,6 @@ impl Pbx {
     /// Notified at each phase of any change.
     pub fn change_progress(&self) -> tokio::sync::watch::Receiver<Option<crate::model::ChangeProgress>> {
         self.progress.watch()
-    }
-
-    /// Applies `plan` to the files and to Asterisk, proven (see [`apply`]),
-    /// and waits for the outcome. Returns the change's id in the audit log
-    /// with what was applied.
-    pub async fn apply(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>) -> Result<(i64, apply::Applied), apply::ApplyError> {
-        self.submit(asked, plan, if_match).await?.finished().await
     }
 
     /// Records the change as pending and starts it; it runs to its end even
@@ -252,10 +284,11 @@ impl Pbx {
         progress.enter(id, &endpoint, apply::Phase::Validating);
         if let Some(password) = password {
             let mut reveals = writes.reveals.lock().unwrap_or_else(|e| e.into_inner());
-            reveals.retain(|_, (at, _)| at.elapsed() < REVEAL_FOR);
-            reveals.insert(id, (std::time::Instant::now(), password));
+            reveals.retain(|_, r| r.at.elapsed() < REVEAL_FOR);
+            reveals.insert(id, Reveal { at: std::time::Instant::now(), actor: asked.actor.map(str::to_string), password });
         }
-        let done = tokio::spawn(async move {
+        let running = writes.running.clone();
+        let done = running.spawn(async move {
             // Done is said once the outcome is recorded (below): a page
             // asking in between must still see the change running.
             let phase = |p| {
@@ -295,20 +328,24 @@ impl Pbx {
             progress.finish(id);
             result
         });
-        Ok(Submitted { id, done })
+        Ok(Submitted { id, done, reverting: None })
+    }
+
+    /// Waits until no change is running (a server stopping must not leave one
+    /// written but not verified), at most `within`; says whether none is.
+    pub async fn changes_ended(&self, within: std::time::Duration) -> bool {
+        let Some(writes) = &self.writes else { return true };
+        if writes.running.is_empty() {
+            return true;
+        }
+        tracing::info!("stopping: waiting for the {} change(s) running to end", writes.running.len());
+        writes.running.close();
+        tokio::time::timeout(within, writes.running.wait()).await.is_ok()
     }
 
     /// Undoes an applied change by putting its files' previous versions back,
     /// through the same pipeline. Only while nothing changed the config since:
     /// later changes are reverted first, newest first.
-    pub async fn revert(&self, id: i64, actor: Option<&str>) -> Result<(i64, apply::Applied), apply::ApplyError> {
-        self.submit_revert(id, actor).await?.finished().await.map_err(|e| match e {
-            apply::ApplyError::VersionMismatch { .. } => superseded(id),
-            e => e,
-        })
-    }
-
-    /// [`Pbx::revert`], started and not waited for.
     pub async fn submit_revert(&self, id: i64, actor: Option<&str>) -> Result<Submitted, apply::ApplyError> {
         let writes = self.writes.as_ref().ok_or(apply::ApplyError::WritesOff)?;
         let unreadable = |e: audit::AuditError| apply::ApplyError::Unreadable(e.to_string());
@@ -323,7 +360,8 @@ impl Pbx {
         }
         let plan = apply::Plan::Restore(backups);
         // The config must still be what the change made of it.
-        self.submit(Asked { action: "revert", endpoint: &entry.endpoint, actor }, plan, Some(after)).await
+        let submitted = self.submit(Asked { action: "revert", endpoint: &entry.endpoint, actor }, plan, Some(after)).await?;
+        Ok(Submitted { reverting: Some(id), ..submitted })
     }
 
     /// Creates an extension from `template` with a new password, given back
@@ -334,14 +372,20 @@ impl Pbx {
         self.submit_keeping(Asked { action: "create", endpoint: extension, actor }, apply::Plan::Edit(vec![change]), if_match, Some(password)).await
     }
 
-    /// A created extension's password, once, after its change is applied.
-    pub fn reveal(&self, id: i64) -> Option<String> {
+    /// A created extension's password, once, after its change is applied,
+    /// and only to `asker` if it is who created it (the account or token;
+    /// `None` where there are no accounts).
+    pub fn reveal(&self, id: i64, asker: Option<&str>) -> Option<String> {
         let writes = self.writes.as_ref()?;
         if self.progress.of(id).0.is_some() {
             return None;
         }
-        let (at, password) = writes.reveals.lock().unwrap_or_else(|e| e.into_inner()).remove(&id)?;
-        (at.elapsed() < REVEAL_FOR).then_some(password)
+        let mut reveals = writes.reveals.lock().unwrap_or_else(|e| e.into_inner());
+        if reveals.get(&id)?.actor.as_deref() != asker {
+            return None;
+        }
+        let r = reveals.remove(&id)?;
+        (r.at.elapsed() < REVEAL_FOR).then_some(r.password)
     }
 
     /// The edit `changes` would make, checked, not written: version and edit.

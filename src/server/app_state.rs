@@ -22,6 +22,9 @@ pub struct AppState {
     pub stopping: tokio_util::sync::CancellationToken,
     /// Who may do what.
     pub access: super::auth::Access,
+    /// How long a request waits for its change to end before it answers 202
+    /// with the change's id (the router sets it under the request's limit).
+    pub answer_within: std::time::Duration,
     list_cache: Arc<Mutex<Option<ListCache>>>,
 }
 
@@ -41,7 +44,16 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pbx: Pbx, access: super::auth::Access) -> Self {
         let feed = crate::pbx::feed::Feed::spawn(pbx.clone());
-        AppState { leptos_options, pbx, metrics: Arc::default(), feed, stopping: Default::default(), access, list_cache: Arc::default() }
+        AppState {
+            leptos_options,
+            pbx,
+            metrics: Arc::default(),
+            feed,
+            stopping: Default::default(),
+            access,
+            answer_within: std::time::Duration::from_secs(9),
+            list_cache: Arc::default(),
+        }
     }
 
     /// The list as JSON. Pollers ask far more often than Asterisk or the files

@@ -9,9 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use crate::model::{AuditFilter, ChangeEntry, ChangeList, ChangePreview, ChangeRecord, ErrorBody};
+use crate::model::{AuditFilter, ChangeAccepted, ChangeEntry, ChangeList, ChangePreview, ChangeRecord, ErrorBody};
 use crate::pbx::apply::{Applied, Plan};
-use crate::pbx::{Asked, EndpointPart, PbxError};
+use crate::pbx::{Asked, EndpointPart, PbxError, Submitted};
 use crate::pbx::editing::delete_extension;
 use crate::pjsip::edit::Scope;
 use crate::routes;
@@ -113,6 +113,30 @@ fn record((id, applied): (i64, Applied), password: Option<String>, status: Statu
     res
 }
 
+/// The change's record if it ends while the request may wait; else 202 and
+/// where to follow it. It goes on to its end either way: a client told
+/// nothing would ask again and make it twice.
+async fn settled(state: &AppState, who: &Who, submitted: Submitted, status: StatusCode) -> Result<Response, ApiError> {
+    let id = submitted.id;
+    let Some(ended) = submitted.finished_within(state.answer_within).await else {
+        let href = routes::change_href(id);
+        let body = ChangeAccepted {
+            status: "pending".into(),
+            id,
+            detail: format!("The change is still running (Asterisk is slow to answer): GET {href} follows it to its end"),
+        };
+        let mut res = (StatusCode::ACCEPTED, Json(body)).into_response();
+        if let Ok(location) = HeaderValue::from_str(&href) {
+            res.headers_mut().insert(header::LOCATION, location);
+        }
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(res);
+    };
+    let applied = ended?;
+    let password = state.pbx.reveal(id, actor(who));
+    Ok(record(applied, password, status))
+}
+
 /// A page to browsers, JSON to the others: caches must tell them apart.
 fn varied(mut res: Response) -> Response {
     res.headers_mut().append(header::VARY, HeaderValue::from_static("accept"));
@@ -136,7 +160,7 @@ fn writable(state: &AppState) -> Result<(), ApiError> {
 type Who = Option<axum::Extension<crate::model::Identity>>;
 
 fn actor(who: &Who) -> Option<&str> {
-    who.as_ref().map(|w| w.0.name.as_str()).filter(|n| !n.is_empty())
+    who.as_ref().and_then(|w| w.0.actor())
 }
 
 /// What the asker may read of the audit log.
@@ -156,6 +180,7 @@ fn reader(who: &Who) -> crate::model::Role {
     request_body = ConfigPatch,
     responses(
         (status = 200, description = "Written, reloaded and verified on Asterisk", body = ChangeRecord),
+        (status = 202, description = "Still running when the answer was due (a slow Asterisk): `Location` is the change, which goes on to its end", body = ChangeAccepted),
         (status = 400, description = "Refused before anything was written: an unknown option, an invalid value, a transport", body = ErrorBody),
         (status = 403, description = "Writes are off (ISPBX_WRITES)", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
@@ -179,8 +204,8 @@ pub async fn patch_config(
             EndpointPart::Endpoint => Plan::Edit(changes),
             part => Plan::OfEndpoint { extension: ext.clone(), part, changes },
         };
-        let applied = state.pbx.apply(Asked { action: "patch", endpoint: &ext, actor: actor(&who) }, plan, if_match(&headers)).await?;
-        Ok(record(applied, None, StatusCode::OK))
+        let submitted = state.pbx.submit(Asked { action: "patch", endpoint: &ext, actor: actor(&who) }, plan, if_match(&headers)).await?;
+        settled(&state, &who, submitted, StatusCode::OK).await
     }
     .await)
 }
@@ -192,6 +217,7 @@ pub async fn patch_config(
     request_body = NewExtension,
     responses(
         (status = 201, description = "Created and seen loaded by Asterisk; `password` is shown this once", body = ChangeRecord),
+        (status = 202, description = "Still running when the answer was due: `GET /changes/{id}` by the same caller gives the password once it is applied", body = ChangeAccepted),
         (status = 400, description = "Refused: the name is taken, the template unknown", body = ErrorBody),
         (status = 403, description = "Writes are off", body = ErrorBody),
         (status = 409, description = "Another writer holds the config", body = ErrorBody),
@@ -202,9 +228,8 @@ pub async fn create(State(state): State<AppState>, who: Who, new: Result<Json<Ne
     answer(async {
         writable(&state)?;
         let new = body(new)?;
-        let (id, applied) = state.pbx.submit_new_extension(&new.extension, &new.template, None, actor(&who)).await?.finished().await?;
-        let password = state.pbx.reveal(id);
-        Ok(record((id, applied), password, StatusCode::CREATED))
+        let submitted = state.pbx.submit_new_extension(&new.extension, &new.template, None, actor(&who)).await?;
+        settled(&state, &who, submitted, StatusCode::CREATED).await
     }
     .await)
 }
@@ -218,6 +243,7 @@ pub async fn create(State(state): State<AppState>, who: Who, new: Result<Json<Ne
     ),
     responses(
         (status = 200, description = "Deleted, and gone from Asterisk", body = ChangeRecord),
+        (status = 202, description = "Still running when the answer was due: `Location` is the change", body = ChangeAccepted),
         (status = 400, description = "Refused: another object names it", body = ErrorBody),
         (status = 403, description = "Writes are off", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
@@ -230,8 +256,8 @@ pub async fn delete(State(state): State<AppState>, who: Who, path: Result<Path<S
         let ext = extension(path)?;
         state.pbx.snapshot().endpoint_config(&ext)?;
         let change = delete_extension(&ext);
-        let applied = state.pbx.apply(Asked { action: "delete", endpoint: &ext, actor: actor(&who) }, Plan::Edit(vec![change]), if_match(&headers)).await?;
-        Ok(record(applied, None, StatusCode::OK))
+        let submitted = state.pbx.submit(Asked { action: "delete", endpoint: &ext, actor: actor(&who) }, Plan::Edit(vec![change]), if_match(&headers)).await?;
+        settled(&state, &who, submitted, StatusCode::OK).await
     }
     .await)
 }
@@ -306,7 +332,7 @@ pub async fn list(
 #[utoipa::path(get, path = routes::CHANGE, tag = "changes",
     params(("id" = i64, Path, description = "The change's id")),
     responses(
-        (status = 200, description = "The change", body = ChangeEntry),
+        (status = 200, description = "The change (with a created extension's `password`, once, for its creator, if `POST /endpoints` answered 202)", body = ChangeEntry),
         (status = 404, description = "No such change", body = ErrorBody, example = json!({"detail": "Change not found"})),
     ))]
 pub async fn one(State(state): State<AppState>, who: Who, id: Result<Path<i64>, PathRejection>, req: axum::extract::Request) -> Response {
@@ -315,8 +341,11 @@ pub async fn one(State(state): State<AppState>, who: Who, id: Result<Path<i64>, 
     }
     varied(answer(async {
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
-        let entry = state.pbx.change(id, reader(&who)).await?.ok_or(ApiError::NoSuchChange)?;
-        Ok(Json(entry).into_response())
+        let entry = state.pbx.change(id, reader(&who), actor(&who)).await?.ok_or(ApiError::NoSuchChange)?;
+        let mut res = Json(entry).into_response();
+        // It may hold a password, given once.
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Ok(res)
     }
     .await))
 }
@@ -329,6 +358,7 @@ pub async fn one(State(state): State<AppState>, who: Who, id: Result<Path<i64>, 
     params(("id" = i64, Path, description = "The change's id")),
     responses(
         (status = 200, description = "Reverted and verified on Asterisk; the revert is a change of its own", body = ChangeRecord),
+        (status = 202, description = "Still running when the answer was due: `Location` is the revert", body = ChangeAccepted),
         (status = 400, description = "Not an applied change, or its backups are no longer kept", body = ErrorBody),
         (status = 403, description = "Writes are off", body = ErrorBody),
         (status = 404, description = "No such change", body = ErrorBody),
@@ -340,7 +370,8 @@ pub async fn revert(State(state): State<AppState>, who: Who, id: Result<Path<i64
     answer(async {
         writable(&state)?;
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
-        Ok(record(state.pbx.revert(id, actor(&who)).await?, None, StatusCode::OK))
+        let submitted = state.pbx.submit_revert(id, actor(&who)).await?;
+        settled(&state, &who, submitted, StatusCode::OK).await
     }
     .await)
 }

@@ -31,7 +31,8 @@ pub struct RouterOptions {
     pub sessions: tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore>,
 }
 
-pub fn router(state: AppState, opts: &RouterOptions) -> Router {
+pub fn router(mut state: AppState, opts: &RouterOptions) -> Router {
+    state.answer_within = answer_within(opts.request_timeout);
     // The negotiated paths are pages too, served by their handlers after negotiation.
     let pages = generate_route_list_with_exclusions(
         crate::app::App,
@@ -115,6 +116,13 @@ pub fn router(state: AppState, opts: &RouterOptions) -> Router {
             .layer(opts.sessions.clone())
             .layer(axum::middleware::from_fn_with_state(access, auth::gate)),
     )
+}
+
+/// A change still running this far into its request is answered 202 with
+/// its id, while there is time to: past the request's limit it would be a
+/// 503 that does not say the change goes on.
+fn answer_within(limit: Duration) -> Duration {
+    limit.saturating_sub((limit / 5).min(Duration::from_secs(1)))
 }
 
 /// No request waits forever: past the limit the client gets

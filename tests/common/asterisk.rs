@@ -87,6 +87,15 @@ fn rtp_range(len: u16) -> (u16, u16) {
     }
 }
 
+/// A stopped Asterisk, going on when dropped.
+pub struct Paused(libc::pid_t);
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
 pub struct Asterisk {
     bin: PathBuf,
     state: tempfile::TempDir,
@@ -185,6 +194,15 @@ impl Asterisk {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Stops the process where it is (SIGSTOP): an Asterisk that accepts
+    /// connections and answers nothing, as a stuck one does, until the
+    /// guard is dropped.
+    pub fn pause(&self) -> Paused {
+        let pid = self.child.as_ref().expect("running").id() as libc::pid_t;
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "SIGSTOP");
+        Paused(pid)
     }
 
     /// `core stop now`, then waits for the process to end (killing it if it will not).

@@ -92,8 +92,13 @@ pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
 
 /// A new admin API token in `state` (the state directory a server will use).
 pub fn admin_token(state: &std::path::Path) -> String {
+    token(state, "tests-admin", "admin")
+}
+
+/// A new API token `name` with `role` in `state`.
+pub fn token(state: &std::path::Path, name: &str, role: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_ispbx"))
-        .args(["token", "create", "tests-admin", "--role", "admin"])
+        .args(["token", "create", name, "--role", role])
         .env("ISPBX_STATE_DIR", state)
         .output()
         .expect("run ispbx token create");

@@ -65,6 +65,23 @@ impl Proc {
         Proc { child, log, _state: state }
     }
 
+    /// SIGTERM: how systemd or Ctrl-C stops a server.
+    pub fn terminate(&self) {
+        assert_eq!(unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) }, 0, "SIGTERM");
+    }
+
+    /// Waits for the process to end, at most `within`.
+    pub fn exited(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running after {within:?}:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }

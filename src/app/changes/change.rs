@@ -43,7 +43,7 @@ fn Change(id: i64) -> impl IntoView {
     // A created extension's password comes in one answer only: kept from it.
     let password = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Some(p)) = data.get().flatten().map(|v: ChangeView| v.password) {
+        if let Some(Some(p)) = data.get().flatten().map(|v: ChangeView| v.entry.password) {
             password.set(Some(p));
         }
     });
@@ -60,7 +60,7 @@ fn Change(id: i64) -> impl IntoView {
                                 if v.entry.kind == AuditKind::Access {
                                     return view! { <AccessPanel e=v.entry/> }.into_any();
                                 }
-                                let shown = password.get().or(v.password.clone());
+                                let shown = password.get().or(v.entry.password.clone());
                                 view! { <ChangePanel e=v.entry password=shown may_change=v.writes/> }.into_any()
                             }
                             None => view! { <NoSuchChange/> }.into_any(),

@@ -87,11 +87,6 @@ pub struct Submitted {
 }
 
 impl Submitted {
-    pub async fn finished(mut self) -> Result<(i64, apply::Applied), apply::ApplyError> {
-        let ended = (&mut self.done).await;
-        self.outcome(ended)
-    }
-
     /// The outcome if the change ends within `wait`; else `None`, and the
     /// change goes on to its end all the same.
     pub async fn finished_within(mut self, wait: std::time::Duration) -> Option<Result<(i64, apply::Applied), apply::ApplyError>> {

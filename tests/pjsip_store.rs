@@ -214,3 +214,47 @@ fn a_symlinked_file_is_written_where_it_points_and_the_new_bytes_are_never_reada
     assert!(std::fs::symlink_metadata(&users).unwrap().file_type().is_symlink(), "the link stays");
     assert_eq!(std::fs::read(&managed).unwrap(), e.files[0].after);
 }
+
+/// A failure after the first rename (here the second file's temporary file
+/// vanishes, so its rename fails) puts the first file's old bytes back: a
+/// write reported as failed is on disk for no reload to pick up.
+#[test]
+fn a_rename_failing_halfway_puts_back_the_files_already_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample(dir.path());
+    let files = ["pjsip.conf", "pjsip_users.conf"];
+    let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+    let old: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
+    let cfg = PjsipConfig::load(&root);
+    let edited = two_files(&cfg, "half");
+    let state = tempfile::tempdir().unwrap();
+    let mut renamed = Vec::new();
+    let err = store(state.path())
+        .write_observed(&cfg, &edited.files, &mut |step, path| {
+            if step == Step::Renamed && renamed.is_empty() {
+                renamed.push(path.to_path_buf());
+                // The other file's new bytes, waiting to be renamed into place.
+                for e in std::fs::read_dir(dir.path()).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.extension().is_some_and(|x| x == "tmp") {
+                        std::fs::remove_file(p).unwrap();
+                    }
+                }
+            }
+        })
+        .unwrap_err();
+    assert_eq!(renamed.len(), 1, "the first rename was made before the failure");
+    assert!(err.to_string().contains("rename"), "{err}");
+    assert_eq!(files.iter().map(|f| read(f)).collect::<Vec<_>>(), old, "a file stayed new after the write failed");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // No journal is left to roll the failed write forward.
+    let s = store(state.path());
+    assert!(s.recover(&root).unwrap().is_empty());
+    assert_eq!(files.iter().map(|f| read(f)).collect::<Vec<_>>(), old);
+    assert_eq!(Version::of(&PjsipConfig::load(&root)), Version::of(&cfg));
+}

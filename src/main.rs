@@ -236,20 +236,20 @@ async fn serve(args: ServeArgs) -> ExitCode {
         None => serve_http(listener, app, stop, streams, grace).await,
     };
     // A change runs on after its request: stopping under it would leave
-    // files written but not verified, nor put back.
-    if !changes.changes_ended(CHANGES_END_WITHIN).await {
-        tracing::error!(
-            "stopping with a change still running after {} s: its audit entry stays pending; look at the files and at Asterisk",
-            CHANGES_END_WITHIN.as_secs()
-        );
-        return ExitCode::FAILURE;
+    // files written but neither verified nor put back.
+    let left = "its audit entry stays pending: look at the files and at Asterisk";
+    tokio::select! {
+        () = changes.changes_ended() => served,
+        () = tokio::time::sleep(ispbx::pbx::apply::LONGEST) => {
+            tracing::error!("stopping with a change still running after {} s; {left}", ispbx::pbx::apply::LONGEST.as_secs());
+            ExitCode::FAILURE
+        }
+        () = stop_requested() => {
+            tracing::warn!("asked again to stop: stopping with a change still running; {left}");
+            ExitCode::FAILURE
+        }
     }
-    served
 }
-
-/// How long a stopping server waits for the changes running: longer than a
-/// change takes even when its undo waits for Asterisk to come back.
-const CHANGES_END_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
 
 type Service = axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, std::net::SocketAddr>;
 

@@ -608,9 +608,21 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Who the audit log names, and who a created password is given to:
-    /// the account or token; nobody for anonymous read.
+    /// Who the audit log names: the account or token; nobody for anonymous read.
     pub fn actor(&self) -> Option<&str> {
         Some(self.name.as_str()).filter(|n| !n.is_empty())
     }
+
+    /// Who a created extension's password is given to.
+    pub fn principal(&self) -> Option<Principal<'_>> {
+        self.actor().map(|name| Principal { via: &self.via, name })
+    }
+}
+
+/// An account (through its sessions) or a token: accounts and tokens are
+/// named apart, so a name alone could be either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Principal<'a> {
+    pub via: &'a str,
+    pub name: &'a str,
 }

@@ -237,7 +237,7 @@ fn a_change_that_outlasts_its_request_is_answered_202_and_still_ends() {
     let Some(ast) = Asterisk::start() else { return };
     let state = tempfile::tempdir().unwrap();
     let viewer = common::token(state.path(), "tests-viewer", "viewer");
-    let (mut proc, addr, token) = serve_writable_with(&ast, state.path(), &[("ISPBX_REQUEST_TIMEOUT", "2")]);
+    let (mut proc, addr, token) = serve_writable_with(&ast, state.path(), &[("ISPBX_REQUEST_TIMEOUT", "3")]);
 
     let paused = ast.pause();
     let r = send(&addr, &token, "POST", "/endpoints", &[], r#"{"extension": "1079", "template": "phone"}"#);

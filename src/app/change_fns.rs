@@ -175,7 +175,9 @@ pub async fn review_new_extension(extension: String, template: String) -> Result
 /// Creates the extension as checked on `version`; its password is shown on the change's page, once.
 #[server(endpoint = "create_extension")]
 pub async fn create_extension(extension: String, template: String, version: String) -> Result<(), ServerFnError> {
-    let submitted = on_server::pbx().submit_new_extension(&extension, &template, Some(version), on_server::actor().as_deref()).await.map_err(on_server::failed)?;
+    let who = on_server::identity();
+    let (actor, creator) = (who.as_ref().and_then(|w| w.actor()), who.as_ref().and_then(|w| w.principal()));
+    let submitted = on_server::pbx().submit_new_extension(&extension, &template, Some(version), actor, creator).await.map_err(on_server::failed)?;
     on_server::to_change(submitted.id);
     Ok(())
 }
@@ -218,7 +220,8 @@ pub async fn list_changes(endpoint: Option<String>, before: Option<i64>, kind: O
 pub async fn get_change(id: i64) -> Result<Option<ChangeView>, ServerFnError> {
     use crate::pbx::apply::ApplyError;
     let pbx = on_server::pbx();
-    let entry = match pbx.change(id, on_server::reader(), on_server::actor().as_deref()).await {
+    let who = on_server::identity();
+    let entry = match pbx.change(id, on_server::reader(), who.as_ref().and_then(|w| w.principal())).await {
         Err(ApplyError::WritesOff) => return Ok(None),
         other => other.map_err(on_server::failed)?,
     };

@@ -149,6 +149,12 @@ where
         self.latest.get().or_else(|| self.initial.get())
     }
 
+    /// The first value: server-rendered, or fetched as the page opened
+    /// (then a poll may overtake it as [`LiveFeed::current`]).
+    pub fn first(&self) -> Option<Result<T, String>> {
+        self.initial.get()
+    }
+
     /// Read inside `<Transition>` so the server waits for the first value.
     pub fn track_first(&self) {
         let _ = self.initial.get();

@@ -70,6 +70,8 @@ pub enum ApplyError {
     Superseded(String),
     #[error("writes are off: start the server with ISPBX_WRITES=on (or --writes on) to change the config")]
     WritesOff,
+    #[error("the server is stopping: nothing was written; make the change again once it is back")]
+    Stopping,
     /// A request that names no change ISPBX can make, with why.
     #[error("{0}")]
     Invalid(String),
@@ -178,6 +180,13 @@ pub struct AmiLink {
 /// How long an undo waits for the supervisor to reconnect.
 const RECONNECT_FOR_UNDO: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Longer than a change takes even when Asterisk stops answering halfway:
+/// each AMI step gives up in time (the reload and the undo's after
+/// [`RELOAD_TIMEOUT`], the undo's reconnect after [`RECONNECT_FOR_UNDO`], a
+/// connection or a list within seconds: a minute covers those).
+pub const LONGEST: std::time::Duration =
+    RELOAD_TIMEOUT.saturating_mul(2).saturating_add(RECONNECT_FOR_UNDO).saturating_add(std::time::Duration::from_secs(60));
+
 impl AmiLink {
     /// Following the supervisor's connection ([`crate::pbx::Live::session`]).
     pub fn follow(session: tokio::sync::watch::Receiver<Option<AmiClient>>) -> AmiLink {
@@ -247,6 +256,10 @@ impl Applier {
         let _turn = self.turn.lock().await;
         let mut took = Timings::default();
         progress(Phase::Validating);
+        let reverting = match &plan {
+            Plan::Restore { of, .. } => Some(*of),
+            _ => None,
+        };
         let root = self.root.clone();
         let (cfg, edited, asked) = blocking(move || {
             let cfg = PjsipConfig::load(&root);
@@ -259,7 +272,7 @@ impl Applier {
                     }
                     Err(e) => (Err(e), Vec::new()),
                 },
-                Plan::Restore(backups) => (restored(&cfg, &backups), Vec::new()),
+                Plan::Restore { backups, .. } => (restored(&cfg, &backups), Vec::new()),
             };
             (cfg, edited, asked)
         })
@@ -267,7 +280,10 @@ impl Applier {
         let version = Version::of(&cfg);
         if let Some(expected) = if_match.map(|v| v.trim().trim_matches('"')).filter(|v| *v != "*") {
             if expected != version.as_str() {
-                return Err(ApplyError::VersionMismatch { expected: expected.to_string(), found: version.to_string() });
+                return Err(match reverting {
+                    Some(of) => superseded(of),
+                    None => ApplyError::VersionMismatch { expected: expected.to_string(), found: version.to_string() },
+                });
             }
         }
         let edited = edited?;
@@ -404,20 +420,26 @@ pub enum Plan {
     /// lock), not in the one they were made from: a change without a
     /// version of its own must not land on an aor the endpoint no longer names.
     OfEndpoint { extension: String, part: super::EndpointPart, changes: Vec<Change> },
-    /// Files put back from their backups: (file, backup) pairs.
-    Restore(Vec<(PathBuf, PathBuf)>),
+    /// Change `of` undone: its files put back from their backups, (file,
+    /// backup) pairs.
+    Restore { of: i64, backups: Vec<(PathBuf, PathBuf)> },
 }
 
 impl std::fmt::Display for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Plan::Edit(changes) | Plan::OfEndpoint { changes, .. } => f.write_str(&changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
-            Plan::Restore(backups) => {
+            Plan::Restore { backups, .. } => {
                 let files: Vec<String> = backups.iter().map(|(file, _)| file.display().to_string()).collect();
                 write!(f, "put back {}", files.join(", "))
             }
         }
     }
+}
+
+/// A revert of change `id` refused because the config changed after it.
+pub fn superseded(id: i64) -> ApplyError {
+    ApplyError::Superseded(format!("the config changed after change {id}: revert the later changes first, newest first"))
 }
 
 /// The edits, made to the object `name` instead.

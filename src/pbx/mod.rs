@@ -66,12 +66,27 @@ struct Writes {
 }
 
 /// A created extension's password, for the one who asked for it.
-#[derive(Debug)]
 struct Reveal {
     at: std::time::Instant,
-    /// Who created it: nobody else is shown it.
-    actor: Option<String>,
+    /// Who created it (how they asked, and their name): nobody else is shown it.
+    creator: Option<(String, String)>,
     password: String,
+}
+
+impl Reveal {
+    fn new(password: String, creator: Option<crate::model::Principal<'_>>) -> Reveal {
+        Reveal { at: std::time::Instant::now(), creator: creator.map(|p| (p.via.to_string(), p.name.to_string())), password }
+    }
+
+    fn for_asker(&self, asker: Option<crate::model::Principal<'_>>) -> bool {
+        self.creator.as_ref().map(|(via, name)| (via.as_str(), name.as_str())) == asker.map(|p| (p.via, p.name))
+    }
+}
+
+impl std::fmt::Debug for Reveal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reveal").field("at", &self.at).field("creator", &self.creator).field("password", &crate::secret::REDACTED).finish()
+    }
 }
 
 /// How long a created extension's password waits to be shown.
@@ -82,30 +97,16 @@ const REVEAL_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 pub struct Submitted {
     pub id: i64,
     done: tokio::task::JoinHandle<Result<apply::Applied, apply::ApplyError>>,
-    /// The change this one reverts: a config changed since is said in its terms.
-    reverting: Option<i64>,
 }
 
 impl Submitted {
-    /// The outcome if the change ends within `wait`; else `None`, and the
+    /// The outcome if the change ends by `deadline`; else `None`, and the
     /// change goes on to its end all the same.
-    pub async fn finished_within(mut self, wait: std::time::Duration) -> Option<Result<(i64, apply::Applied), apply::ApplyError>> {
-        let ended = tokio::time::timeout(wait, &mut self.done).await.ok()?;
-        Some(self.outcome(ended))
+    pub async fn finished_by(mut self, deadline: tokio::time::Instant) -> Option<Result<(i64, apply::Applied), apply::ApplyError>> {
+        let ended = tokio::time::timeout_at(deadline, &mut self.done).await.ok()?;
+        let applied = ended.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")));
+        Some(applied.and_then(|a| a).map(|a| (self.id, a)))
     }
-
-    fn outcome(&self, ended: Result<Result<apply::Applied, apply::ApplyError>, tokio::task::JoinError>) -> Result<(i64, apply::Applied), apply::ApplyError> {
-        let applied = ended.map_err(|e| apply::ApplyError::Unreadable(format!("the change task failed: {e}")))?;
-        match (applied, self.reverting) {
-            (Ok(applied), _) => Ok((self.id, applied)),
-            (Err(apply::ApplyError::VersionMismatch { .. }), Some(reverted)) => Err(superseded(reverted)),
-            (Err(e), _) => Err(e),
-        }
-    }
-}
-
-fn superseded(id: i64) -> apply::ApplyError {
-    apply::ApplyError::Superseded(format!("the config changed after change {id}: revert the later changes first, newest first"))
 }
 
 /// What a change is, for the audit log.
@@ -227,7 +228,7 @@ impl Pbx {
     /// event is not there for a reader who may not read it.
     /// `asker` (the account or token) is given the password of an extension
     /// it created, once (see [`Pbx::reveal`]).
-    pub async fn change(&self, id: i64, reader: crate::model::Role, asker: Option<&str>) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
+    pub async fn change(&self, id: i64, reader: crate::model::Role, asker: Option<crate::model::Principal<'_>>) -> Result<Option<crate::model::ChangeEntry>, apply::ApplyError> {
         let mut entry = self.audit()?.get(id).await.map_err(|e| apply::ApplyError::Unreadable(e.to_string()))?;
         entry = entry.filter(|e| e.kind == crate::model::AuditKind::Config || crate::model::AuditFilter::Access.readable_by(reader));
         if let Some(e) = entry.as_mut() {
@@ -257,9 +258,15 @@ impl Pbx {
         self.submit_keeping(asked, plan, if_match, None).await
     }
 
-    /// [`Pbx::submit`], keeping `password` for [`Pbx::reveal`].
-    async fn submit_keeping(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>, password: Option<String>) -> Result<Submitted, apply::ApplyError> {
+    /// [`Pbx::submit`], keeping a password for [`Pbx::reveal`].
+    async fn submit_keeping(&self, asked: Asked<'_>, plan: apply::Plan, if_match: Option<String>, reveal: Option<Reveal>) -> Result<Submitted, apply::ApplyError> {
         let writes = self.writes.clone().ok_or(apply::ApplyError::WritesOff)?;
+        // Held before anything is recorded: a server stopping waits for
+        // this change to end, or has stopped taking changes.
+        let turn = writes.running.token();
+        if writes.running.is_closed() {
+            return Err(apply::ApplyError::Stopping);
+        }
         let ami = apply::AmiLink::follow(self.live.session().subscribe()).dialing(self.ami_dial.clone());
         let (config, progress) = (self.config.clone(), self.progress.clone());
         let entry = audit::Asked {
@@ -277,13 +284,13 @@ impl Pbx {
             .map_err(|e| apply::ApplyError::Unreadable(format!("{e}; nothing was written")))?;
         let endpoint = asked.endpoint.to_string();
         progress.enter(id, &endpoint, apply::Phase::Validating);
-        if let Some(password) = password {
+        if let Some(reveal) = reveal {
             let mut reveals = writes.reveals.lock().unwrap_or_else(|e| e.into_inner());
             reveals.retain(|_, r| r.at.elapsed() < REVEAL_FOR);
-            reveals.insert(id, Reveal { at: std::time::Instant::now(), actor: asked.actor.map(str::to_string), password });
+            reveals.insert(id, reveal);
         }
-        let running = writes.running.clone();
-        let done = running.spawn(async move {
+        let done = tokio::spawn(async move {
+            let _turn = turn;
             // Done is said once the outcome is recorded (below): a page
             // asking in between must still see the change running.
             let phase = |p| {
@@ -323,19 +330,18 @@ impl Pbx {
             progress.finish(id);
             result
         });
-        Ok(Submitted { id, done, reverting: None })
+        Ok(Submitted { id, done })
     }
 
-    /// Waits until no change is running (a server stopping must not leave one
-    /// written but not verified), at most `within`; says whether none is.
-    pub async fn changes_ended(&self, within: std::time::Duration) -> bool {
-        let Some(writes) = &self.writes else { return true };
-        if writes.running.is_empty() {
-            return true;
-        }
-        tracing::info!("stopping: waiting for the {} change(s) running to end", writes.running.len());
+    /// Takes no more changes and waits until none is running: a server
+    /// stopping must not leave one written but neither verified nor undone.
+    pub async fn changes_ended(&self) {
+        let Some(writes) = &self.writes else { return };
         writes.running.close();
-        tokio::time::timeout(within, writes.running.wait()).await.is_ok()
+        if !writes.running.is_empty() {
+            tracing::info!("stopping: waiting for the {} change(s) running to end", writes.running.len());
+        }
+        writes.running.wait().await;
     }
 
     /// Undoes an applied change by putting its files' previous versions back,
@@ -351,32 +357,39 @@ impl Pbx {
         };
         // Said at once when it is plain; the pipeline checks it again.
         if self.snapshot().config_version().is_some_and(|v| v != after) {
-            return Err(superseded(id));
+            return Err(apply::superseded(id));
         }
-        let plan = apply::Plan::Restore(backups);
+        let plan = apply::Plan::Restore { of: id, backups };
         // The config must still be what the change made of it.
-        let submitted = self.submit(Asked { action: "revert", endpoint: &entry.endpoint, actor }, plan, Some(after)).await?;
-        Ok(Submitted { reverting: Some(id), ..submitted })
+        self.submit(Asked { action: "revert", endpoint: &entry.endpoint, actor }, plan, Some(after)).await
     }
 
     /// Creates an extension from `template` with a new password, given back
-    /// by [`Pbx::reveal`] once the change is applied.
-    pub async fn submit_new_extension(&self, extension: &str, template: &str, if_match: Option<String>, actor: Option<&str>) -> Result<Submitted, apply::ApplyError> {
+    /// by [`Pbx::reveal`] to `creator` once the change is applied.
+    pub async fn submit_new_extension(
+        &self,
+        extension: &str,
+        template: &str,
+        if_match: Option<String>,
+        actor: Option<&str>,
+        creator: Option<crate::model::Principal<'_>>,
+    ) -> Result<Submitted, apply::ApplyError> {
         let password = crate::pjsip::edit::new_password().map_err(|e| apply::ApplyError::Unreadable(format!("no random source for a password: {e}")))?;
         let change = crate::pjsip::edit::Change::CreateTrio { name: extension.to_string(), template: template.to_string(), password: password.clone() };
-        self.submit_keeping(Asked { action: "create", endpoint: extension, actor }, apply::Plan::Edit(vec![change]), if_match, Some(password)).await
+        let asked = Asked { action: "create", endpoint: extension, actor };
+        self.submit_keeping(asked, apply::Plan::Edit(vec![change]), if_match, Some(Reveal::new(password, creator))).await
     }
 
     /// A created extension's password, once, after its change is applied,
-    /// and only to `asker` if it is who created it (the account or token;
-    /// `None` where there are no accounts).
-    pub fn reveal(&self, id: i64, asker: Option<&str>) -> Option<String> {
+    /// and only to `asker` if it is who created it (`None` for both where
+    /// there are no accounts).
+    pub fn reveal(&self, id: i64, asker: Option<crate::model::Principal<'_>>) -> Option<String> {
         let writes = self.writes.as_ref()?;
         if self.progress.of(id).0.is_some() {
             return None;
         }
         let mut reveals = writes.reveals.lock().unwrap_or_else(|e| e.into_inner());
-        if reveals.get(&id)?.actor.as_deref() != asker {
+        if !reveals.get(&id)?.for_asker(asker) {
             return None;
         }
         let r = reveals.remove(&id)?;
@@ -535,5 +548,26 @@ impl PbxSnapshot {
     /// The dashboard's detail page.
     pub fn endpoint_view(&self, name: &str) -> Result<EndpointView, PbxError> {
         endpoints::endpoint_view(self.config()?, &self.live, name).ok_or(PbxError::EndpointNotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reveal;
+    use crate::model::Principal;
+
+    #[test]
+    fn a_created_password_is_for_its_creator_alone() {
+        let token = Principal { via: "token", name: "admin" };
+        // The account of the same name, through its session, is someone else.
+        let account = Principal { via: "session", name: "admin" };
+        let r = Reveal::new("Reveal-test-secret".into(), Some(token));
+        assert!(r.for_asker(Some(token)));
+        assert!(!r.for_asker(Some(account)));
+        assert!(!r.for_asker(None));
+        let without_accounts = Reveal::new("Reveal-test-secret".into(), None);
+        assert!(without_accounts.for_asker(None));
+        assert!(!without_accounts.for_asker(Some(account)));
+        assert!(!format!("{r:?}").contains("Reveal-test-secret"));
     }
 }

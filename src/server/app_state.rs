@@ -22,9 +22,6 @@ pub struct AppState {
     pub stopping: tokio_util::sync::CancellationToken,
     /// Who may do what.
     pub access: super::auth::Access,
-    /// How long a request waits for its change to end before it answers 202
-    /// with the change's id (the router sets it under the request's limit).
-    pub answer_within: std::time::Duration,
     list_cache: Arc<Mutex<Option<ListCache>>>,
 }
 
@@ -51,7 +48,6 @@ impl AppState {
             feed,
             stopping: Default::default(),
             access,
-            answer_within: std::time::Duration::from_secs(9),
             list_cache: Arc::default(),
         }
     }

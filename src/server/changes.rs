@@ -113,12 +113,17 @@ fn record((id, applied): (i64, Applied), password: Option<String>, status: Statu
     res
 }
 
+/// When a request that makes a change stops waiting for it (the router
+/// sets it, counted from the request's start, under its time limit).
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerBy(pub tokio::time::Instant);
+
 /// The change's record if it ends while the request may wait; else 202 and
 /// where to follow it. It goes on to its end either way: a client told
 /// nothing would ask again and make it twice.
-async fn settled(state: &AppState, who: &Who, submitted: Submitted, status: StatusCode) -> Result<Response, ApiError> {
+async fn settled(state: &AppState, who: &Who, by: AnswerBy, submitted: Submitted, status: StatusCode) -> Result<Response, ApiError> {
     let id = submitted.id;
-    let Some(ended) = submitted.finished_within(state.answer_within).await else {
+    let Some(ended) = submitted.finished_by(by.0).await else {
         let href = routes::change_href(id);
         let body = ChangeAccepted {
             status: "pending".into(),
@@ -133,7 +138,7 @@ async fn settled(state: &AppState, who: &Who, submitted: Submitted, status: Stat
         return Ok(res);
     };
     let applied = ended?;
-    let password = state.pbx.reveal(id, actor(who));
+    let password = state.pbx.reveal(id, principal(who));
     Ok(record(applied, password, status))
 }
 
@@ -163,6 +168,13 @@ fn actor(who: &Who) -> Option<&str> {
     who.as_ref().and_then(|w| w.0.actor())
 }
 
+/// Who a created password is given to.
+fn principal(who: &Who) -> Option<crate::model::Principal<'_>> {
+    who.as_ref().and_then(|w| w.0.principal())
+}
+
+type AnswerAt = axum::Extension<AnswerBy>;
+
 /// What the asker may read of the audit log.
 fn reader(who: &Who) -> crate::model::Role {
     who.as_ref().map_or(crate::model::Role::Viewer, |w| w.0.role)
@@ -186,11 +198,12 @@ fn reader(who: &Who) -> crate::model::Role {
         (status = 404, description = "No such endpoint", body = ErrorBody),
         (status = 409, description = "The config changed since the `If-Match` version, or another writer holds it", body = ErrorBody),
         (status = 422, description = "Asterisk did not take it: undone, Asterisk holds what it held before", body = ErrorBody),
-        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI, or the server is stopping: nothing written", body = ErrorBody),
     ))]
 pub async fn patch_config(
     State(state): State<AppState>,
     who: Who,
+    axum::Extension(by): AnswerAt,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     patch: Result<Json<ConfigPatch>, JsonRejection>,
@@ -205,7 +218,7 @@ pub async fn patch_config(
             part => Plan::OfEndpoint { extension: ext.clone(), part, changes },
         };
         let submitted = state.pbx.submit(Asked { action: "patch", endpoint: &ext, actor: actor(&who) }, plan, if_match(&headers)).await?;
-        settled(&state, &who, submitted, StatusCode::OK).await
+        settled(&state, &who, by, submitted, StatusCode::OK).await
     }
     .await)
 }
@@ -222,14 +235,14 @@ pub async fn patch_config(
         (status = 403, description = "Writes are off", body = ErrorBody),
         (status = 409, description = "Another writer holds the config", body = ErrorBody),
         (status = 422, description = "Asterisk did not take it: undone", body = ErrorBody),
-        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI, or the server is stopping: nothing written", body = ErrorBody),
     ))]
-pub async fn create(State(state): State<AppState>, who: Who, new: Result<Json<NewExtension>, JsonRejection>) -> Response {
+pub async fn create(State(state): State<AppState>, who: Who, axum::Extension(by): AnswerAt, new: Result<Json<NewExtension>, JsonRejection>) -> Response {
     answer(async {
         writable(&state)?;
         let new = body(new)?;
-        let submitted = state.pbx.submit_new_extension(&new.extension, &new.template, None, actor(&who)).await?;
-        settled(&state, &who, submitted, StatusCode::CREATED).await
+        let submitted = state.pbx.submit_new_extension(&new.extension, &new.template, None, actor(&who), principal(&who)).await?;
+        settled(&state, &who, by, submitted, StatusCode::CREATED).await
     }
     .await)
 }
@@ -248,16 +261,16 @@ pub async fn create(State(state): State<AppState>, who: Who, new: Result<Json<Ne
         (status = 403, description = "Writes are off", body = ErrorBody),
         (status = 404, description = "No such endpoint", body = ErrorBody),
         (status = 409, description = "The config changed since `If-Match`", body = ErrorBody),
-        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI, or the server is stopping: nothing written", body = ErrorBody),
     ))]
-pub async fn delete(State(state): State<AppState>, who: Who, path: Result<Path<String>, PathRejection>, headers: HeaderMap) -> Response {
+pub async fn delete(State(state): State<AppState>, who: Who, axum::Extension(by): AnswerAt, path: Result<Path<String>, PathRejection>, headers: HeaderMap) -> Response {
     answer(async {
         writable(&state)?;
         let ext = extension(path)?;
         state.pbx.snapshot().endpoint_config(&ext)?;
         let change = delete_extension(&ext);
         let submitted = state.pbx.submit(Asked { action: "delete", endpoint: &ext, actor: actor(&who) }, Plan::Edit(vec![change]), if_match(&headers)).await?;
-        settled(&state, &who, submitted, StatusCode::OK).await
+        settled(&state, &who, by, submitted, StatusCode::OK).await
     }
     .await)
 }
@@ -336,16 +349,18 @@ pub async fn list(
         (status = 404, description = "No such change", body = ErrorBody, example = json!({"detail": "Change not found"})),
     ))]
 pub async fn one(State(state): State<AppState>, who: Who, id: Result<Path<i64>, PathRejection>, req: axum::extract::Request) -> Response {
-    if super::negotiate::wants_html(req.headers()) {
-        return varied(state.render_page(req).await);
-    }
-    varied(answer(async {
-        let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
-        let entry = state.pbx.change(id, reader(&who), actor(&who)).await?.ok_or(ApiError::NoSuchChange)?;
-        let mut res = Json(entry).into_response();
-        // It may hold a password, given once.
+    // Either may hold a created extension's password, given once.
+    let unstored = |mut res: Response| {
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        Ok(res)
+        varied(res)
+    };
+    if super::negotiate::wants_html(req.headers()) {
+        return unstored(state.render_page(req).await);
+    }
+    unstored(answer(async {
+        let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
+        let entry = state.pbx.change(id, reader(&who), principal(&who)).await?.ok_or(ApiError::NoSuchChange)?;
+        Ok(Json(entry).into_response())
     }
     .await))
 }
@@ -364,14 +379,14 @@ pub async fn one(State(state): State<AppState>, who: Who, id: Result<Path<i64>, 
         (status = 404, description = "No such change", body = ErrorBody),
         (status = 409, description = "The config changed after that change", body = ErrorBody),
         (status = 422, description = "Asterisk did not take the revert: undone", body = ErrorBody),
-        (status = 503, description = "Asterisk is not reachable over AMI: nothing written", body = ErrorBody),
+        (status = 503, description = "Asterisk is not reachable over AMI, or the server is stopping: nothing written", body = ErrorBody),
     ))]
-pub async fn revert(State(state): State<AppState>, who: Who, id: Result<Path<i64>, PathRejection>) -> Response {
+pub async fn revert(State(state): State<AppState>, who: Who, axum::Extension(by): AnswerAt, id: Result<Path<i64>, PathRejection>) -> Response {
     answer(async {
         writable(&state)?;
         let Ok(Path(id)) = id else { return Err(ApiError::NoSuchChange) };
         let submitted = state.pbx.submit_revert(id, actor(&who)).await?;
-        settled(&state, &who, submitted, StatusCode::OK).await
+        settled(&state, &who, by, submitted, StatusCode::OK).await
     }
     .await)
 }

@@ -39,6 +39,9 @@ pub enum ApiError {
     /// A change that needs Asterisk while it cannot be reached: nothing written.
     #[error("{0}")]
     AmiDown(String),
+    /// A change asked of a server that is stopping: nothing written.
+    #[error("{0}")]
+    Stopping(String),
     /// A change Asterisk did not take: undone, with what it did not take.
     #[error("{0}")]
     NotTaken(String),
@@ -79,6 +82,7 @@ impl From<crate::pbx::apply::ApplyError> for ApiError {
                 ApiError::ChangeFailed(detail)
             }
             A::AmiDown(_) => ApiError::AmiDown(detail),
+            A::Stopping => ApiError::Stopping(detail),
             A::RolledBack { .. } => ApiError::NotTaken(detail),
             A::WritesOff | A::Forbidden(_) => ApiError::Forbidden(detail),
         }
@@ -112,7 +116,7 @@ impl ApiError {
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::BadRequest | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::AmiDown(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::AmiDown(_) | ApiError::Stopping(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::NotTaken(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,

@@ -31,8 +31,7 @@ pub struct RouterOptions {
     pub sessions: tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore>,
 }
 
-pub fn router(mut state: AppState, opts: &RouterOptions) -> Router {
-    state.answer_within = answer_within(opts.request_timeout);
+pub fn router(state: AppState, opts: &RouterOptions) -> Router {
     // The negotiated paths are pages too, served by their handlers after negotiation.
     let pages = generate_route_list_with_exclusions(
         crate::app::App,
@@ -118,18 +117,16 @@ pub fn router(mut state: AppState, opts: &RouterOptions) -> Router {
     )
 }
 
-/// A change still running this far into its request is answered 202 with
-/// its id, while there is time to: past the request's limit it would be a
-/// 503 that does not say the change goes on.
-fn answer_within(limit: Duration) -> Duration {
-    limit.saturating_sub((limit / 5).min(Duration::from_secs(1)))
-}
-
 /// No request waits forever: past the limit the client gets
 /// `503 {"detail":"Request timed out"}` and the handler is dropped. (tower-http's
 /// TimeoutLayer would answer with an empty body; every API error has a `detail`.)
-async fn timeout(limit: Duration, req: Request<Body>, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(req)).await {
+/// A change still running shortly before that is answered 202 with its id
+/// instead ([`changes::AnswerBy`]): a 503 would not say it goes on.
+async fn timeout(limit: Duration, mut req: Request<Body>, next: Next) -> Response {
+    let start = tokio::time::Instant::now();
+    let margin = (limit / 5).min(Duration::from_secs(1));
+    req.extensions_mut().insert(changes::AnswerBy(start + limit - margin));
+    match tokio::time::timeout_at(start + limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
             tracing::warn!("request timed out after {limit:?}");

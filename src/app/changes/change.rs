@@ -40,10 +40,12 @@ fn Change(id: i64) -> impl IntoView {
     let feed = LiveFeed::new(move || get_change(id));
     let outcome = feed.outcome();
     let data = feed.data();
-    // A created extension's password comes in one answer only: kept from it.
+    // A created extension's password comes in one answer only: kept from
+    // it, whether the page's first load or a poll that overtook it.
     let password = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Some(p)) = data.get().flatten().map(|v: ChangeView| v.entry.password) {
+        let first = feed.first().and_then(Result::ok).flatten();
+        if let Some(p) = [first, data.get().flatten()].into_iter().flatten().find_map(|v: ChangeView| v.entry.password) {
             password.set(Some(p));
         }
     });

@@ -291,3 +291,21 @@ fn a_change_that_outlasts_its_request_is_answered_202_and_still_ends() {
     let logged = common::serve::get(&addr, &format!("/changes/{id}")).json();
     assert_eq!(logged["result"], "applied", "{logged}");
 }
+
+/// Asked to stop twice while a change waits for a stuck Asterisk, the
+/// server stops at once and says the change is left pending.
+#[test]
+fn a_second_stop_does_not_wait_for_the_change() {
+    let Some(ast) = Asterisk::start() else { return };
+    let state = tempfile::tempdir().unwrap();
+    let (mut proc, addr, token) = serve_writable_with(&ast, state.path(), &[("ISPBX_REQUEST_TIMEOUT", "3")]);
+    let _paused = ast.pause();
+    let r = send(&addr, &token, "PATCH", "/endpoints/1001/config", &[], r#"{"set": {"language": "fr"}}"#);
+    assert_eq!(r.status, 202, "{}", r.text());
+    proc.terminate();
+    proc.wait_for("waiting for the 1 change(s) running to end");
+    proc.terminate();
+    let status = proc.exited(std::time::Duration::from_secs(15));
+    assert!(!status.success(), "a change was left running: the exit must say so\n{}", proc.log());
+    assert!(proc.log().contains("asked again to stop"), "{}", proc.log());
+}

@@ -153,7 +153,7 @@ async fn the_supervisor_follows_events_and_survives_an_asterisk_restart() {
     }));
 
     let first = next_update(&mut rx, "first resync", |u| matches!(u, Update::Connected(_))).await;
-    let on_first = link.now().expect("the supervisor's connection");
+    let on_first = link.up(WAIT).await.expect("the supervisor's connection, once FullyBooted is heard");
     assert!(!on_first.is_closed());
     let Update::Connected(state) = first else { unreachable!() };
     assert_eq!(state.endpoints.len(), 14);
@@ -244,4 +244,45 @@ async fn an_md5_login_answers_the_challenge_without_sending_the_secret() {
 fn the_md5_key_is_manager_c_s() {
     // md5("1234567" + "secret"), as `echo -n 1234567secret | md5sum` prints it.
     assert_eq!(md5_key("1234567", "secret"), "3839629c5faf5c0f9797cd6bacdb1f7c");
+}
+
+/// An Asterisk still starting: the live view follows it at once, but a
+/// change gets the connection only once Asterisk says FullyBooted (a reload
+/// asked before is only queued, and what it loads could not be checked);
+/// an AMI user that never hears it (no `read = system`) gets it after
+/// `boot_wait`.
+#[tokio::test]
+async fn changes_wait_for_asterisk_to_finish_starting() {
+    let sim = simulator();
+    sim.set_booted(false);
+    let pbx = Pbx::start(sim.clone(), "127.0.0.1:0").await;
+    let mut o = SupervisorOptions::new(opts(&pbx.addr));
+    o.publish_every = Duration::from_millis(10);
+    let link = AmiLink::follow(o.session.subscribe());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let supervisor = tokio::spawn(supervisor::run(o, move |u| {
+        let _ = tx.send(u);
+    }));
+    let Update::Connected(state) = next_update(&mut rx, "first resync", |u| matches!(u, Update::Connected(_))).await else { unreachable!() };
+    assert_eq!(state.endpoints.len(), 14);
+    assert!(link.now().is_none(), "offered for changes before Asterisk has fully booted");
+    let waiting = tokio::spawn({
+        let link = link.clone();
+        async move { link.up(WAIT).await }
+    });
+    sim.set_booted(true);
+    let up = waiting.await.unwrap().expect("the connection, once FullyBooted");
+    assert!(!up.is_closed());
+    supervisor.abort();
+
+    // Never told: offered after boot_wait, not never.
+    let sim = simulator();
+    sim.set_booted(false);
+    let pbx = Pbx::start(sim.clone(), "127.0.0.1:0").await;
+    let mut o = SupervisorOptions::new(opts(&pbx.addr));
+    o.boot_wait = Duration::from_millis(200);
+    let link = AmiLink::follow(o.session.subscribe());
+    let supervisor = tokio::spawn(supervisor::run(o, |_| {}));
+    assert!(link.up(WAIT).await.is_some(), "a user without read = system could never change the config");
+    supervisor.abort();
 }

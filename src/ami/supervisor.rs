@@ -27,9 +27,15 @@ pub struct SupervisorOptions {
     pub backoff_max: Duration,
     /// Coalesces bursts of events into one published state.
     pub publish_every: Duration,
-    /// The logged-in connection while there is one, for whoever acts on
-    /// Asterisk beside the supervisor (a reload, a check after it).
+    /// The logged-in connection while there is one and Asterisk has fully
+    /// booted, for whoever acts on Asterisk beside the supervisor (a reload,
+    /// a check after it). A reload asked of an Asterisk still starting is
+    /// only queued (loader.c), and says "Module Reloaded" all the same.
     pub session: Arc<tokio::sync::watch::Sender<Option<AmiClient>>>,
+    /// How long after logging in Asterisk may take to say `FullyBooted`
+    /// before the connection is offered anyway: a user without
+    /// `read = system` never hears it.
+    pub boot_wait: Duration,
 }
 
 /// Counts since start, as plain atomics: the AMI layer knows no metrics library.
@@ -59,6 +65,7 @@ impl SupervisorOptions {
             backoff_max: Duration::from_secs(30),
             publish_every: Duration::from_millis(100),
             session: Arc::new(tokio::sync::watch::channel(None).0),
+            boot_wait: Duration::from_secs(30),
         }
     }
 }
@@ -239,8 +246,12 @@ async fn session(
     SupervisorStats::bump(&opts.stats.connections);
     *backoff = opts.backoff_min;
     *reached = true;
-    opts.session.send_replace(Some(client.clone()));
     publish(Update::Connected(Arc::clone(&state)));
+    // Asterisk says FullyBooted right after the login when it has booted
+    // (manager.c), else once it has.
+    let mut booted = false;
+    let boot_wait = tokio::time::sleep(opts.boot_wait);
+    tokio::pin!(boot_wait);
     let mut resync_tick = tokio::time::interval(opts.resync_every);
     resync_tick.tick().await;
     let mut publish_tick = tokio::time::interval(opts.publish_every);
@@ -254,6 +265,10 @@ async fn session(
             ev = events.recv() => {
                 let ev = ev?;
                 SupervisorStats::bump(&opts.stats.events);
+                if !booted && ev.event() == Some("FullyBooted") {
+                    booted = true;
+                    opts.session.send_replace(Some(client.clone()));
+                }
                 match state.apply(refreshes.saw(&ev)) {
                     Applied::Changed => dirty = true,
                     Applied::Unchanged => {}
@@ -285,6 +300,14 @@ async fn session(
                     // The connection is gone: the event stream says why, once.
                     Err(e) => tracing::debug!(endpoint = %name, "PJSIPShowEndpoint: {}", e.with_causes()),
                 }
+            }
+            () = &mut boot_wait, if !booted => {
+                tracing::warn!(
+                    "Asterisk has not said FullyBooted within {} s of the AMI login: the AMI user may lack `read = system` (then it misses Reload events too); changes go ahead",
+                    opts.boot_wait.as_secs()
+                );
+                booted = true;
+                opts.session.send_replace(Some(client.clone()));
             }
             _ = publish_tick.tick(), if dirty => {
                 publish(Update::Connected(Arc::clone(&state)));

@@ -314,7 +314,7 @@ impl Applier {
                 verification: Verification::default(),
             });
         }
-        let client = ami.own_or(ami.now().ok_or_else(|| ApplyError::AmiDown("not connected".into()))?).await;
+        let client = ami.own_or(ami.now().ok_or_else(|| ApplyError::AmiDown("not connected, or Asterisk has not finished starting: a reload before it has is only queued".into()))?).await;
         took.mark("validate");
 
         // What Asterisk holds now is asked while the files are written: the

@@ -48,6 +48,8 @@ pub struct Simulator {
     users: Vec<(String, String)>,
     /// Asterisk sleeps before refusing a bad secret; tests may shorten it.
     pub login_failure_delay: Duration,
+    /// Whether it has finished starting: until then a login hears no FullyBooted.
+    booted: std::sync::atomic::AtomicBool,
 }
 
 fn msg(pairs: &[(&str, &str)]) -> Message {
@@ -81,7 +83,21 @@ impl Simulator {
             actions: AtomicU64::new(0),
             users,
             login_failure_delay: Duration::from_secs(1),
+            booted: std::sync::atomic::AtomicBool::new(true),
         }
+    }
+
+    /// Still starting (`false`), or done: then every session hears
+    /// FullyBooted, as Asterisk's own announce it (asterisk.c).
+    pub fn set_booted(&self, booted: bool) {
+        if booted && !self.booted.swap(true, Ordering::SeqCst) {
+            self.emit("system", msg(&[("Event", "FullyBooted"), ("Uptime", "1"), ("LastReload", "1"), ("Status", "Fully Booted")]));
+        }
+        self.booted.store(booted, Ordering::SeqCst);
+    }
+
+    pub(crate) fn booted(&self) -> bool {
+        self.booted.load(Ordering::SeqCst)
     }
 
     /// AMI actions received since start (Login, Logoff and Sim* control actions excluded).

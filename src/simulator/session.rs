@@ -92,6 +92,10 @@ impl Simulator {
                 conn.send(Frame::Message(reply(&[("Response", "Success"), ("Message", "Authentication accepted")]))).await?;
                 if !req.get("Events").is_some_and(|v| v.eq_ignore_ascii_case("off")) {
                     events = Some(self.events.subscribe());
+                }
+                // Only once booted (manager.c); a session that logs in while
+                // it boots hears it when the boot ends (set_booted).
+                if events.is_some() && self.booted() {
                     conn.send(Frame::Message(msg(&[("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", "1"), ("LastReload", "1"), ("Status", "Fully Booted")]))).await?;
                 }
                 continue;

@@ -246,6 +246,23 @@ fn the_md5_key_is_manager_c_s() {
     assert_eq!(md5_key("1234567", "secret"), "3839629c5faf5c0f9797cd6bacdb1f7c");
 }
 
+/// A simulated Asterisk still starting, and a supervisor on it (hearing
+/// nothing of a boot for `boot_wait`): its updates, and the link changes use.
+async fn booting(boot_wait: Duration) -> (Arc<Simulator>, AmiLink, mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
+    let sim = simulator();
+    sim.set_booted(false);
+    let pbx = Pbx::start(sim.clone(), "127.0.0.1:0").await;
+    let mut o = SupervisorOptions::new(opts(&pbx.addr));
+    o.publish_every = Duration::from_millis(10);
+    o.boot_wait = boot_wait;
+    let link = AmiLink::follow(o.session.subscribe());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let supervisor = tokio::spawn(supervisor::run(o, move |u| {
+        let _ = tx.send(u);
+    }));
+    (sim, link, rx, supervisor)
+}
+
 /// An Asterisk still starting: the live view follows it at once, but a
 /// change gets the connection only once Asterisk says FullyBooted (a reload
 /// asked before is only queued, and what it loads could not be checked);
@@ -253,16 +270,7 @@ fn the_md5_key_is_manager_c_s() {
 /// `boot_wait`.
 #[tokio::test]
 async fn changes_wait_for_asterisk_to_finish_starting() {
-    let sim = simulator();
-    sim.set_booted(false);
-    let pbx = Pbx::start(sim.clone(), "127.0.0.1:0").await;
-    let mut o = SupervisorOptions::new(opts(&pbx.addr));
-    o.publish_every = Duration::from_millis(10);
-    let link = AmiLink::follow(o.session.subscribe());
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let supervisor = tokio::spawn(supervisor::run(o, move |u| {
-        let _ = tx.send(u);
-    }));
+    let (sim, link, mut rx, supervisor) = booting(Duration::from_secs(30)).await;
     let Update::Connected(state) = next_update(&mut rx, "first resync", |u| matches!(u, Update::Connected(_))).await else { unreachable!() };
     assert_eq!(state.endpoints.len(), 14);
     assert!(link.now().is_none(), "offered for changes before Asterisk has fully booted");
@@ -276,13 +284,7 @@ async fn changes_wait_for_asterisk_to_finish_starting() {
     supervisor.abort();
 
     // Never told: offered after boot_wait, not never.
-    let sim = simulator();
-    sim.set_booted(false);
-    let pbx = Pbx::start(sim.clone(), "127.0.0.1:0").await;
-    let mut o = SupervisorOptions::new(opts(&pbx.addr));
-    o.boot_wait = Duration::from_millis(200);
-    let link = AmiLink::follow(o.session.subscribe());
-    let supervisor = tokio::spawn(supervisor::run(o, |_| {}));
+    let (_sim, link, _rx, supervisor) = booting(Duration::from_millis(200)).await;
     assert!(link.up(WAIT).await.is_some(), "a user without read = system could never change the config");
     supervisor.abort();
 }

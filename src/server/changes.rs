@@ -128,7 +128,7 @@ async fn settled(state: &AppState, who: &Who, by: AnswerBy, submitted: Submitted
         let body = ChangeAccepted {
             status: "pending".into(),
             id,
-            detail: format!("The change is still running (Asterisk is slow to answer): GET {href} follows it to its end"),
+            detail: format!("The change is still running and goes on to its end: GET {href} follows it; do not send it again"),
         };
         let mut res = (StatusCode::ACCEPTED, Json(body)).into_response();
         if let Ok(location) = HeaderValue::from_str(&href) {
